@@ -1,0 +1,21 @@
+import { Redis } from "ioredis";
+import pg from "pg";
+import { describe, expect, inject, it } from "vitest";
+
+describe("test harness services", () => {
+  it("provides a real Redis that stores and expires keys", async () => {
+    const redis = new Redis(inject("redisUrl"));
+    await redis.set("harness:probe", "1", "PX", 50);
+    expect(await redis.get("harness:probe")).toBe("1");
+    await new Promise((r) => setTimeout(r, 80));
+    expect(await redis.get("harness:probe")).toBeNull();
+    redis.disconnect();
+  });
+
+  it("provides a real Postgres with the cdp database", async () => {
+    const pool = new pg.Pool({ connectionString: inject("databaseUrl") });
+    const { rows } = await pool.query<{ db: string }>("select current_database() as db");
+    expect(rows[0]?.db).toBe("cdp");
+    await pool.end();
+  });
+});
