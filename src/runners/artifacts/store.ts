@@ -21,3 +21,13 @@ export interface ArtifactStore {
   /** A link that expires: an S3 presigned URL, or a file:// URL for the local store. */
   link(key: string, expiresInSeconds: number): Promise<string>;
 }
+
+/** get() of a key that does not exist. Tasks usually turn it into a PermanentError. */
+export class ArtifactNotFoundError extends Error {
+  override readonly name = "ArtifactNotFoundError";
+  readonly key: string;
+  constructor(key: string) {
+    super(`artifact ${JSON.stringify(key)} does not exist`);
+    this.key = key;
+  }
+}
