@@ -1,0 +1,27 @@
+# syntax=docker/dockerfile:1
+# One image for the operator and every task runner. The project runs its TypeScript sources
+# directly with Node 24's type stripping, so there is no build step: the image holds the sources,
+# production dependencies only, and sharp's native binaries for the build platform.
+#   operator: node src/operator/main.ts        runner (default): node src/runners/main.ts
+ARG NODE_IMAGE=node:24-bookworm-slim
+
+# Production dependencies. Debian (glibc) on purpose: npm picks @img/sharp-linux-<arch> and
+# @img/sharp-libvips-linux-<arch> for glibc; an Alpine (musl) base would need the linuxmusl ones.
+FROM ${NODE_IMAGE} AS deps
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --no-audit --no-fund --loglevel=error \
+ && node -e "require('sharp')" \
+ && npm cache clean --force
+
+FROM ${NODE_IMAGE}
+ENV NODE_ENV=production
+WORKDIR /app
+COPY --from=deps /app/node_modules ./node_modules
+COPY package.json ./
+COPY src ./src
+# 65532 is the conventional "nonroot" uid; the chart runs with runAsNonRoot and a read-only root
+# filesystem (temporary files go to an emptyDir on /tmp).
+USER 65532:65532
+ENTRYPOINT ["node"]
+CMD ["src/runners/main.ts"]

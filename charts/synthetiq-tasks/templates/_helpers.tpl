@@ -1,0 +1,159 @@
+{{/* Names, labels and the pieces shared by several templates. */}}
+
+{{- define "synthetiq-tasks.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{- define "synthetiq-tasks.fullname" -}}
+{{- if .Values.fullnameOverride }}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- $name := default .Chart.Name .Values.nameOverride }}
+{{- if contains $name .Release.Name }}
+{{- .Release.Name | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{- define "synthetiq-tasks.labels" -}}
+helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" }}
+app.kubernetes.io/name: {{ include "synthetiq-tasks.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+app.kubernetes.io/part-of: synthetiq-tasks
+{{- end }}
+
+{{/* Selector labels of one component: include with (dict "ctx" $ "component" "operator"). */}}
+{{- define "synthetiq-tasks.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "synthetiq-tasks.name" .ctx }}
+app.kubernetes.io/instance: {{ .ctx.Release.Name }}
+app.kubernetes.io/component: {{ .component }}
+{{- end }}
+
+{{- define "synthetiq-tasks.image" -}}
+{{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag) }}
+{{- end }}
+
+{{- define "synthetiq-tasks.operatorServiceAccountName" -}}
+{{- if .Values.operator.serviceAccount.create }}
+{{- default (printf "%s-operator" (include "synthetiq-tasks.fullname" .)) .Values.operator.serviceAccount.name }}
+{{- else }}
+{{- default "default" .Values.operator.serviceAccount.name }}
+{{- end }}
+{{- end }}
+
+{{- define "synthetiq-tasks.runnerServiceAccountName" -}}
+{{- if .Values.runner.serviceAccount.create }}
+{{- default (printf "%s-runner" (include "synthetiq-tasks.fullname" .)) .Values.runner.serviceAccount.name }}
+{{- else }}
+{{- default "default" .Values.runner.serviceAccount.name }}
+{{- end }}
+{{- end }}
+
+{{- define "synthetiq-tasks.redisName" -}}
+{{- printf "%s-redis" (include "synthetiq-tasks.fullname" .) | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/* The Redis URL the operator and the runners use (without credentials). */}}
+{{- define "synthetiq-tasks.redisUrl" -}}
+{{- if .Values.redis.bundled.enabled }}
+{{- printf "redis://%s.%s.svc:6379/0" (include "synthetiq-tasks.redisName" .) .Release.Namespace }}
+{{- else }}
+{{- required "redis.url is required when redis.bundled.enabled is false (e.g. redis://redis.example.svc:6379/0)" .Values.redis.url }}
+{{- end }}
+{{- end }}
+
+{{/* The Secret and key holding the Redis password, or nothing when there is none. */}}
+{{- define "synthetiq-tasks.redisPasswordSecret" -}}
+{{- if .Values.redis.bundled.enabled }}
+{{- include "synthetiq-tasks.redisName" . }}
+{{- else }}
+{{- .Values.redis.existingSecret.name }}
+{{- end }}
+{{- end }}
+
+{{- define "synthetiq-tasks.redisPasswordKey" -}}
+{{- if .Values.redis.bundled.enabled }}redis-password{{ else }}{{ .Values.redis.existingSecret.passwordKey }}{{ end }}
+{{- end }}
+
+{{/*
+The environment of every task runner: connection settings as plain values, every credential as a
+secretKeyRef. Rendered into each TaskQueue's defaults so that the operator copies it into the Jobs.
+*/}}
+{{- define "synthetiq-tasks.runnerEnv" -}}
+- name: REDIS_URL
+  value: {{ include "synthetiq-tasks.redisUrl" . | quote }}
+{{- with (include "synthetiq-tasks.redisPasswordSecret" .) }}
+- name: REDIS_PASSWORD
+  valueFrom:
+    secretKeyRef:
+      name: {{ . }}
+      key: {{ include "synthetiq-tasks.redisPasswordKey" $ }}
+{{- end }}
+{{- with .Values.smtp.existingSecret }}
+{{- if .name }}
+- name: SMTP_HOST
+  valueFrom: { secretKeyRef: { name: {{ .name }}, key: {{ .hostKey }} } }
+- name: SMTP_PORT
+  valueFrom: { secretKeyRef: { name: {{ .name }}, key: {{ .portKey }} } }
+- name: SMTP_USER
+  valueFrom: { secretKeyRef: { name: {{ .name }}, key: {{ .userKey }}, optional: true } }
+- name: SMTP_PASSWORD
+  valueFrom: { secretKeyRef: { name: {{ .name }}, key: {{ .passwordKey }}, optional: true } }
+- name: MAIL_FROM
+  value: {{ $.Values.smtp.from | quote }}
+- name: SMTP_SECURE
+  value: {{ $.Values.smtp.secure | quote }}
+{{- end }}
+{{- end }}
+{{- with .Values.database.existingSecret }}
+{{- if .name }}
+- name: DATABASE_URL
+  valueFrom: { secretKeyRef: { name: {{ .name }}, key: {{ .urlKey }} } }
+{{- end }}
+{{- end }}
+{{- with .Values.aws }}
+{{- if .region }}
+- name: AWS_REGION
+  value: {{ .region | quote }}
+{{- end }}
+{{- if .existingSecret.name }}
+- name: AWS_ACCESS_KEY_ID
+  valueFrom: { secretKeyRef: { name: {{ .existingSecret.name }}, key: {{ .existingSecret.accessKeyIdKey }} } }
+- name: AWS_SECRET_ACCESS_KEY
+  valueFrom: { secretKeyRef: { name: {{ .existingSecret.name }}, key: {{ .existingSecret.secretAccessKeyKey }} } }
+{{- end }}
+{{- end }}
+{{- with .Values.artifacts }}
+{{- if .s3Bucket }}
+- name: ARTIFACTS_S3_BUCKET
+  value: {{ .s3Bucket | quote }}
+{{- if .s3Endpoint }}
+- name: ARTIFACTS_S3_ENDPOINT
+  value: {{ .s3Endpoint | quote }}
+{{- end }}
+- name: ARTIFACTS_S3_FORCE_PATH_STYLE
+  value: {{ .s3ForcePathStyle | quote }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{/* The restricted Pod Security Standard, for pods and containers. */}}
+{{- define "synthetiq-tasks.podSecurityContext" -}}
+runAsNonRoot: true
+runAsUser: 65532
+runAsGroup: 65532
+fsGroup: 65532
+seccompProfile:
+  type: RuntimeDefault
+{{- end }}
+
+{{- define "synthetiq-tasks.containerSecurityContext" -}}
+allowPrivilegeEscalation: false
+readOnlyRootFilesystem: true
+capabilities:
+  drop: ["ALL"]
+{{- end }}
