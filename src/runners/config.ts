@@ -1,48 +1,138 @@
 // The runner's configuration, read from the environment and validated once at start-up, then
 // passed down. Each integration has its own section; secrets arrive as env vars from Secret refs.
+// To add a section: add it to `runnerConfigSchema`, and map its env vars either in `ENV_NAMES`
+// (flat settings) or in a `...ConfigFromEnv(env)` function merged by `readRunnerConfig`.
 import { z } from "zod";
+
+/** A boolean that also accepts the env spellings "true"/"false"/"1"/"0"/"yes"/"no". */
+const flag = z.union([z.boolean(), z.stringbool()]);
 
 export const runnerConfigSchema = z.object({
   redis: z.object({
     url: z.string().default("redis://127.0.0.1:6379"),
     password: z.string().optional(),
-    tls: z.boolean().default(false),
+    tls: flag.default(false),
   }),
-  // Model tasks (issue 5): artifact storage, ECR, thumbnails. Env mapping: modelsConfigFromEnv below.
-  artifacts: z
-    .object({
-      /** ARTIFACTS_DIR: the local-directory store (the embedded default, a volume in the cluster). */
-      dir: z.string().min(1).default("/var/lib/synthetiq/artifacts"),
-      /** ARTIFACTS_S3_*: when a bucket is set, S3-compatible storage is used instead of the directory. */
-      s3: z
-        .object({
-          bucket: z.string().min(3),
-          endpoint: z.url().optional(),
-          region: z.string().min(1).default("us-east-1"),
-          forcePathStyle: z.boolean().default(false),
-        })
-        .optional(),
-    })
-    .default({ dir: "/var/lib/synthetiq/artifacts" }),
-  ecr: z
-    .object({
-      /** AWS_REGION */
-      region: z.string().min(1).default("us-east-1"),
-      /** ECR_ENDPOINT: the ECR API endpoint (moto in tests). */
-      endpoint: z.url().optional(),
-      /** ECR_REGISTRY_ENDPOINT: push here instead of the proxyEndpoint ECR returns (tests, mirrors). */
-      registryEndpoint: z.url().optional(),
-    })
-    .default({ region: "us-east-1" }),
-  thumbnails: z
-    .object({
-      /** THUMBNAIL_SIZES: comma-separated edge lengths in pixels. */
-      sizes: z.array(z.number().int().min(16).max(4096)).min(1).default([128, 256, 512]),
-    })
-    .default({ sizes: [128, 256, 512] }),
+  results: z.object({
+    /** How long result records live in Redis (Celery's result_expires). */
+    ttlSeconds: z.coerce.number().int().positive().default(86_400),
+    /** Largest serialized result record; bigger outputs belong in artifact storage. */
+    maxBytes: z.coerce.number().int().positive().default(1_048_576),
+  }),
+  smtp: z.object({
+    host: z.string().optional(),
+    port: z.coerce.number().int().min(1).max(65_535).default(587),
+    /** true: TLS from the first byte (port 465); false: STARTTLS when the server offers it. */
+    secure: flag.default(false),
+    user: z.string().optional(),
+    password: z.string().optional(),
+    /** The sender of every mail, e.g. `"SynthetIQ" <no-reply@synthetiq.io>`. */
+    from: z.string().optional(),
+  }),
+  database: z.object({
+    /** The CDP database (Postgres). */
+    url: z.string().optional(),
+  }),
+  // Model tasks (issue 5). Artifact storage: S3 when s3Bucket is set, else the local directory.
+  artifacts: z.object({
+    dir: z.string().min(1).default("/var/lib/synthetiq/artifacts"),
+    s3Bucket: z.string().min(3).optional(),
+    s3Endpoint: z.url().optional(),
+    s3Region: z.string().min(1).default("us-east-1"),
+    s3ForcePathStyle: flag.default(false),
+  }),
+  ecr: z.object({
+    region: z.string().min(1).default("us-east-1"),
+    /** The ECR API endpoint (moto in tests). */
+    endpoint: z.url().optional(),
+    /** Push here instead of the proxyEndpoint ECR returns (tests, pull-through mirrors). */
+    registryEndpoint: z.url().optional(),
+  }),
+  thumbnails: z.object({
+    /** Edge lengths in pixels; the env var is comma-separated ("128,256,512"). */
+    sizes: z
+      .union([z.array(z.number()), z.string().transform((s) => s.split(",").map((n) => Number(n.trim())))])
+      .pipe(z.array(z.number().int().min(16).max(4096)).min(1))
+      .default([128, 256, 512]),
+  }),
 });
 
 export type RunnerConfig = z.infer<typeof runnerConfigSchema>;
+export type RunnerConfigInput = z.input<typeof runnerConfigSchema>;
+
+type Env = Record<string, string | undefined>;
+
+/** Empty env vars count as unset, so a Secret key that exists but is blank falls back to the default. */
+function setting(env: Env, name: string): string | undefined {
+  const value = env[name];
+  return value === undefined || value === "" ? undefined : value;
+}
+
+/** The env var behind each config path, for error messages that name what the operator must fix. */
+const ENV_NAMES: Record<string, string> = {
+  "redis.url": "REDIS_URL",
+  "redis.password": "REDIS_PASSWORD",
+  "redis.tls": "REDIS_TLS",
+  "results.ttlSeconds": "RESULT_TTL_SECONDS",
+  "results.maxBytes": "RESULT_MAX_BYTES",
+  "smtp.host": "SMTP_HOST",
+  "smtp.port": "SMTP_PORT",
+  "smtp.secure": "SMTP_SECURE",
+  "smtp.user": "SMTP_USER",
+  "smtp.password": "SMTP_PASSWORD",
+  "smtp.from": "MAIL_FROM",
+  "database.url": "DATABASE_URL",
+  "artifacts.dir": "ARTIFACTS_DIR",
+  "artifacts.s3Bucket": "ARTIFACTS_S3_BUCKET",
+  "artifacts.s3Endpoint": "ARTIFACTS_S3_ENDPOINT",
+  "artifacts.s3Region": "ARTIFACTS_S3_REGION",
+  "artifacts.s3ForcePathStyle": "ARTIFACTS_S3_FORCE_PATH_STYLE",
+  "ecr.region": "AWS_REGION",
+  "ecr.endpoint": "ECR_ENDPOINT",
+  "ecr.registryEndpoint": "ECR_REGISTRY_ENDPOINT",
+  "thumbnails.sizes": "THUMBNAIL_SIZES",
+};
+
+/** The env var that sets a config path (`smtp.host` → `SMTP_HOST`), for messages. */
+export function envNameOf(path: string): string {
+  return ENV_NAMES[path] ?? path;
+}
+
+export class ConfigError extends Error {
+  override readonly name = "ConfigError";
+}
+
+function parseOrExplain<S extends z.ZodType>(
+  schema: S,
+  raw: unknown,
+  describe: (path: string) => string,
+): z.output<S> {
+  const parsed = schema.safeParse(raw);
+  if (parsed.success) return parsed.data;
+  const problems = parsed.error.issues.map((issue) => `${describe(issue.path.join("."))}: ${issue.message}`);
+  throw new ConfigError(`invalid runner configuration: ${problems.join("; ")}`);
+}
+
+export function readRunnerConfig(env: Env): RunnerConfig {
+  const raw: Record<string, Record<string, string>> = Object.fromEntries(
+    Object.keys(runnerConfigSchema.shape).map((section) => [section, {}]),
+  );
+  for (const [path, name] of Object.entries(ENV_NAMES)) {
+    const [section = "", key = ""] = path.split(".");
+    const value = setting(env, name);
+    if (value !== undefined && raw[section]) raw[section][key] = value;
+  }
+  return parseOrExplain(runnerConfigSchema, { ...raw, ...modelsConfigFromEnv(env) }, envNameOf);
+}
+
+/** Builds a configuration from typed values (tests, the in-process runner): defaults fill the rest. */
+export function buildRunnerConfig(overrides: DeepPartial<RunnerConfigInput> = {}): RunnerConfig {
+  const sections = Object.keys(runnerConfigSchema.shape) as (keyof RunnerConfigInput)[];
+  const raw = Object.fromEntries(sections.map((name) => [name, { ...(overrides[name] ?? {}) }]));
+  return parseOrExplain(runnerConfigSchema, raw, (path) => path);
+}
+
+export type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? Partial<T[K]> : T[K] };
 
 /** The raw (unvalidated) model-task sections from the environment; runnerConfigSchema validates them. */
 export function modelsConfigFromEnv(env: NodeJS.ProcessEnv) {
@@ -67,5 +157,64 @@ export function modelsConfigFromEnv(env: NodeJS.ProcessEnv) {
     thumbnails: {
       sizes: env.THUMBNAIL_SIZES ? env.THUMBNAIL_SIZES.split(",").map((s) => Number(s.trim())) : undefined,
     },
+  };
+}
+
+// ---- The TaskRun this process runs (set by the operator on the Job's container) ----
+
+const runEnvSchema = z
+  .object({
+    TASK_NAME: z.string().min(1),
+    TASKRUN_NAMESPACE: z.string().min(1),
+    TASKRUN_NAME: z.string().min(1),
+    TASKRUN_UID: z.string().optional(),
+    TASK_ATTEMPT: z.coerce.number().int().min(1).default(1),
+    TASK_MAX_ATTEMPTS: z.coerce.number().int().min(1).optional(),
+    TASK_IDEMPOTENCY_KEY: z.string().optional(),
+    TASK_INPUT: z.string().optional(),
+    TASK_INPUT_FILE: z.string().optional(),
+    TASK_SOFT_TIMEOUT_SECONDS: z.coerce.number().positive().optional(),
+    TASK_ABORT_GRACE_SECONDS: z.coerce.number().min(0).default(10),
+  })
+  .refine((env) => !(env.TASK_INPUT !== undefined && env.TASK_INPUT_FILE !== undefined), {
+    message: "set TASK_INPUT or TASK_INPUT_FILE, not both",
+    path: ["TASK_INPUT_FILE"],
+  });
+
+export interface RunEnvironment {
+  task: string;
+  taskRun: { namespace: string; name: string; uid?: string };
+  attempt: number;
+  /** When known, a retryable failure on this attempt is the last one (the result is final). */
+  maxAttempts?: number;
+  idempotencyKey: string;
+  input: { inline: string } | { file: string } | { none: true };
+  softTimeoutSeconds?: number;
+  /** After SIGTERM or the soft timeout, how long the task may take to wind down. */
+  abortGraceSeconds: number;
+}
+
+export function readRunEnvironment(env: Env): RunEnvironment {
+  const raw = Object.fromEntries(Object.keys(runEnvSchema.shape).map((name) => [name, setting(env, name)]));
+  const e = parseOrExplain(runEnvSchema, raw, (path) => path);
+  const input =
+    e.TASK_INPUT !== undefined
+      ? { inline: e.TASK_INPUT }
+      : e.TASK_INPUT_FILE !== undefined
+        ? { file: e.TASK_INPUT_FILE }
+        : { none: true as const };
+  return {
+    task: e.TASK_NAME,
+    taskRun: {
+      namespace: e.TASKRUN_NAMESPACE,
+      name: e.TASKRUN_NAME,
+      ...(e.TASKRUN_UID ? { uid: e.TASKRUN_UID } : {}),
+    },
+    attempt: e.TASK_ATTEMPT,
+    ...(e.TASK_MAX_ATTEMPTS ? { maxAttempts: e.TASK_MAX_ATTEMPTS } : {}),
+    idempotencyKey: e.TASK_IDEMPOTENCY_KEY ?? e.TASKRUN_UID ?? `${e.TASKRUN_NAMESPACE}/${e.TASKRUN_NAME}`,
+    input,
+    ...(e.TASK_SOFT_TIMEOUT_SECONDS ? { softTimeoutSeconds: e.TASK_SOFT_TIMEOUT_SECONDS } : {}),
+    abortGraceSeconds: e.TASK_ABORT_GRACE_SECONDS,
   };
 }

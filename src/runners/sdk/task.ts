@@ -17,6 +17,13 @@ export interface TaskTimeouts {
   hardSeconds?: number;
 }
 
+export interface TaskSchedule {
+  /** Five-field cron expression, e.g. "0 * * * *" for hourly. */
+  cron: string;
+  /** IANA zone, e.g. "Europe/Berlin"; UTC when absent. */
+  timeZone?: string;
+}
+
 export interface TaskLogger {
   debug(message: string, fields?: Record<string, unknown>): void;
   info(message: string, fields?: Record<string, unknown>): void;
@@ -59,6 +66,8 @@ export interface TaskDefinition<I extends z.ZodType = z.ZodType, O extends z.Zod
   readonly timeouts?: TaskTimeouts;
   /** Input fields never to be logged or stored in results (for example a license key). */
   readonly sensitiveFields?: readonly string[];
+  /** The default schedule the chart installs for this task (cron, UTC unless timeZone says otherwise). */
+  readonly schedule?: TaskSchedule;
   run(input: z.output<I>, ctx: TaskContext): Promise<z.input<O>>;
 }
 

@@ -1,0 +1,81 @@
+// Keeping secrets out of logs and results: values under sensitive keys, the actual values of a
+// task's sensitive input fields wherever they appear, and strings that look like credentials.
+const REDACTED = "[REDACTED]";
+
+/** Keys whose values are never shown, whatever the task declares. */
+const SECRET_KEY =
+  /pass(word|wd|phrase)?$|secret|token|api[-_]?key|authorization|credential|private[-_]?key|license[-_]?key|cookie/i;
+
+/** Strings that look like credentials, with what to keep of them. */
+const SECRET_TEXT: [RegExp, string][] = [
+  // user:password@ in URLs (redis://:pw@host, postgres://user:pw@host)
+  [/([a-z][a-z0-9+.-]*:\/\/[^:/@\s]*):[^@/\s]+@/gi, `$1:${REDACTED}@`],
+  [/\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]{8,}/g, `$1 ${REDACTED}`],
+  [/-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?-----END [A-Z ]*PRIVATE KEY-----/g, REDACTED],
+  [/\b(AKIA|ASIA)[A-Z0-9]{16}\b/g, REDACTED],
+  // JSON Web Tokens
+  [/\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}/g, REDACTED],
+];
+
+export interface Redactor {
+  /** A deep copy of `value` with secrets replaced by "[REDACTED]". */
+  value(value: unknown): unknown;
+  text(text: string): string;
+}
+
+/** The values of `fields` (matched by key name at any depth) in `input`: these are scrubbed everywhere. */
+export function secretValuesOf(input: unknown, fields: readonly string[]): string[] {
+  const wanted = new Set(fields.map((f) => f.toLowerCase()));
+  const found: string[] = [];
+  const visit = (node: unknown) => {
+    if (Array.isArray(node)) node.forEach(visit);
+    else if (node && typeof node === "object") {
+      for (const [key, value] of Object.entries(node)) {
+        if (wanted.has(key.toLowerCase()) && (typeof value === "string" || typeof value === "number")) {
+          const text = String(value);
+          if (text.length >= 4) found.push(text);
+        } else visit(value);
+      }
+    }
+  };
+  visit(input);
+  return found;
+}
+
+export function createRedactor(
+  options: { sensitiveFields?: readonly string[]; secrets?: readonly string[] } = {},
+): Redactor {
+  const sensitive = new Set((options.sensitiveFields ?? []).map((f) => f.toLowerCase()));
+  // Longest first, so that a secret containing another is replaced whole.
+  const secrets = [...new Set(options.secrets ?? [])].sort((a, b) => b.length - a.length);
+  const isSecretKey = (key: string) => sensitive.has(key.toLowerCase()) || SECRET_KEY.test(key);
+
+  const text = (input: string): string => {
+    let out = input;
+    for (const secret of secrets) out = out.split(secret).join(REDACTED);
+    for (const [pattern, replacement] of SECRET_TEXT) out = out.replace(pattern, replacement);
+    return out;
+  };
+
+  const value = (node: unknown, seen = new WeakSet<object>()): unknown => {
+    if (typeof node === "string") return text(node);
+    if (node instanceof Error) return { type: errorType(node), message: text(node.message) };
+    if (!node || typeof node !== "object") return node;
+    if (seen.has(node)) return "[Circular]";
+    seen.add(node);
+    if (Array.isArray(node)) return node.map((item) => value(item, seen));
+    return Object.fromEntries(
+      Object.entries(node).map(([key, item]) => [
+        key,
+        isSecretKey(key) && item != null ? REDACTED : value(item, seen),
+      ]),
+    );
+  };
+
+  return { value: (node) => value(node), text };
+}
+
+function errorType(error: Error): string {
+  const type = (error as { type?: unknown }).type;
+  return typeof type === "string" ? type : error.name;
+}
