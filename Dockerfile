@@ -2,7 +2,8 @@
 # One image for the operator and every task runner. The project runs its TypeScript sources
 # directly with Node 24's type stripping, so there is no build step: the image holds the sources,
 # production dependencies only, and sharp's native binaries for the build platform.
-#   operator: node src/operator/main.ts        runner (default): node src/runners/main.ts
+# The entrypoint is the task runner (what the operator's Jobs run); the operator's Deployment sets
+# its own command: node src/operator/main.ts.
 ARG NODE_IMAGE=node:24-bookworm-slim
 
 # Production dependencies. Debian (glibc) on purpose: npm picks @img/sharp-linux-<arch> and
@@ -23,5 +24,4 @@ COPY src ./src
 # 65532 is the conventional "nonroot" uid; the chart runs with runAsNonRoot and a read-only root
 # filesystem (temporary files go to an emptyDir on /tmp).
 USER 65532:65532
-ENTRYPOINT ["node"]
-CMD ["src/runners/main.ts"]
+ENTRYPOINT ["node", "src/runners/main.ts"]

@@ -79,19 +79,44 @@ app.kubernetes.io/component: {{ .component }}
 {{- if .Values.redis.bundled.enabled }}redis-password{{ else }}{{ .Values.redis.existingSecret.passwordKey }}{{ end }}
 {{- end }}
 
+{{- define "synthetiq-tasks.runnerConfigName" -}}
+{{- printf "%s-runner" (include "synthetiq-tasks.fullname" .) | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/* The runners' settings that are not secret: the data of the runner ConfigMap. */}}
+{{- define "synthetiq-tasks.runnerSettings" -}}
+REDIS_URL: {{ include "synthetiq-tasks.redisUrl" . | quote }}
+{{- if .Values.smtp.existingSecret.name }}
+MAIL_FROM: {{ .Values.smtp.from | quote }}
+SMTP_SECURE: {{ .Values.smtp.secure | quote }}
+{{- end }}
+{{- with .Values.aws.region }}
+AWS_REGION: {{ . | quote }}
+{{- end }}
+{{- with .Values.artifacts }}
+{{- if .s3Bucket }}
+ARTIFACTS_S3_BUCKET: {{ .s3Bucket | quote }}
+ARTIFACTS_S3_FORCE_PATH_STYLE: {{ .s3ForcePathStyle | quote }}
+{{- with .s3Endpoint }}
+ARTIFACTS_S3_ENDPOINT: {{ . | quote }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- end }}
+
 {{/*
-The environment of every task runner: connection settings as plain values, every credential as a
-secretKeyRef. Rendered into each TaskQueue's defaults so that the operator copies it into the Jobs.
+The environment of every task runner, as TaskQueue defaults.env entries: plain settings from the
+runner ConfigMap, credentials from the Secrets named in values. Nothing secret is ever inlined.
 */}}
 {{- define "synthetiq-tasks.runnerEnv" -}}
-- name: REDIS_URL
-  value: {{ include "synthetiq-tasks.redisUrl" . | quote }}
+{{- $config := include "synthetiq-tasks.runnerConfigName" . }}
+{{- range $key, $_ := (include "synthetiq-tasks.runnerSettings" . | fromYaml) }}
+- name: {{ $key }}
+  valueFrom: { configMapKeyRef: { name: {{ $config }}, key: {{ $key }} } }
+{{- end }}
 {{- with (include "synthetiq-tasks.redisPasswordSecret" .) }}
 - name: REDIS_PASSWORD
-  valueFrom:
-    secretKeyRef:
-      name: {{ . }}
-      key: {{ include "synthetiq-tasks.redisPasswordKey" $ }}
+  valueFrom: { secretKeyRef: { name: {{ . }}, key: {{ include "synthetiq-tasks.redisPasswordKey" $ }} } }
 {{- end }}
 {{- with .Values.smtp.existingSecret }}
 {{- if .name }}
@@ -99,14 +124,14 @@ secretKeyRef. Rendered into each TaskQueue's defaults so that the operator copie
   valueFrom: { secretKeyRef: { name: {{ .name }}, key: {{ .hostKey }} } }
 - name: SMTP_PORT
   valueFrom: { secretKeyRef: { name: {{ .name }}, key: {{ .portKey }} } }
+{{- if .userKey }}
 - name: SMTP_USER
-  valueFrom: { secretKeyRef: { name: {{ .name }}, key: {{ .userKey }}, optional: true } }
+  valueFrom: { secretKeyRef: { name: {{ .name }}, key: {{ .userKey }} } }
+{{- end }}
+{{- if .passwordKey }}
 - name: SMTP_PASSWORD
-  valueFrom: { secretKeyRef: { name: {{ .name }}, key: {{ .passwordKey }}, optional: true } }
-- name: MAIL_FROM
-  value: {{ $.Values.smtp.from | quote }}
-- name: SMTP_SECURE
-  value: {{ $.Values.smtp.secure | quote }}
+  valueFrom: { secretKeyRef: { name: {{ .name }}, key: {{ .passwordKey }} } }
+{{- end }}
 {{- end }}
 {{- end }}
 {{- with .Values.database.existingSecret }}
@@ -115,28 +140,12 @@ secretKeyRef. Rendered into each TaskQueue's defaults so that the operator copie
   valueFrom: { secretKeyRef: { name: {{ .name }}, key: {{ .urlKey }} } }
 {{- end }}
 {{- end }}
-{{- with .Values.aws }}
-{{- if .region }}
-- name: AWS_REGION
-  value: {{ .region | quote }}
-{{- end }}
-{{- if .existingSecret.name }}
+{{- with .Values.aws.existingSecret }}
+{{- if .name }}
 - name: AWS_ACCESS_KEY_ID
-  valueFrom: { secretKeyRef: { name: {{ .existingSecret.name }}, key: {{ .existingSecret.accessKeyIdKey }} } }
+  valueFrom: { secretKeyRef: { name: {{ .name }}, key: {{ .accessKeyIdKey }} } }
 - name: AWS_SECRET_ACCESS_KEY
-  valueFrom: { secretKeyRef: { name: {{ .existingSecret.name }}, key: {{ .existingSecret.secretAccessKeyKey }} } }
-{{- end }}
-{{- end }}
-{{- with .Values.artifacts }}
-{{- if .s3Bucket }}
-- name: ARTIFACTS_S3_BUCKET
-  value: {{ .s3Bucket | quote }}
-{{- if .s3Endpoint }}
-- name: ARTIFACTS_S3_ENDPOINT
-  value: {{ .s3Endpoint | quote }}
-{{- end }}
-- name: ARTIFACTS_S3_FORCE_PATH_STYLE
-  value: {{ .s3ForcePathStyle | quote }}
+  valueFrom: { secretKeyRef: { name: {{ .name }}, key: {{ .secretAccessKeyKey }} } }
 {{- end }}
 {{- end }}
 {{- end }}

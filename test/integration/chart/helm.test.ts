@@ -1,0 +1,287 @@
+// The Helm chart rendered by the real helm binary: lint, what the default and non-default values
+// produce, and wrong values refused with a message that names the field.
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { parse as parseYaml } from "yaml";
+import { taskQueueSpec } from "../../../src/operator/api/taskqueue.ts";
+import { taskRunSpec } from "../../../src/operator/api/taskrun.ts";
+import { K8S_VERSION, REPO_ROOT } from "../../cluster/layout.ts";
+import {
+  CHART_DIR,
+  findManifest,
+  helm,
+  type Manifest,
+  renderChart,
+  renderChartRaw,
+} from "../../harness/helm.ts";
+
+const appVersion = (parseYaml(readFileSync(join(CHART_DIR, "Chart.yaml"), "utf8")) as { appVersion: string })
+  .appVersion;
+
+/** Values of a production-like install: external Redis, every Secret reference, monitoring on. */
+const productionValues = {
+  image: { tag: "1.2.3" },
+  operator: { replicas: 2, logLevel: "debug" },
+  redis: {
+    bundled: { enabled: false },
+    url: "rediss://redis.cache.svc:6380/2",
+    existingSecret: { name: "redis-auth", passwordKey: "pw" },
+  },
+  smtp: { existingSecret: { name: "smtp-credentials" }, from: "CDP <ops@example.com>" },
+  database: { existingSecret: { name: "cdp-database", urlKey: "dsn" } },
+  aws: { region: "eu-west-1", existingSecret: { name: "aws-credentials" } },
+  artifacts: { s3Bucket: "cdp-artifacts" },
+  queues: { models: null, bulk: { concurrency: { min: 0, max: 3 } } },
+  schedules: { "daily-report": { schedule: { suspend: true } } },
+  metrics: {
+    serviceMonitor: { enabled: true, labels: { release: "kube-prometheus" } },
+    podMonitor: { enabled: true },
+    prometheusRule: { enabled: true },
+  },
+  grafana: { dashboard: { enabled: true, namespace: "grafana" } },
+};
+
+const operatorPodSpec = (manifests: Manifest[]) =>
+  findManifest(manifests, "Deployment", "-operator").spec.template.spec;
+
+/** Every env var of every container and of every TaskQueue's runner defaults. */
+function allEnv(manifests: Manifest[]) {
+  const env: Array<{ name: string; value?: string; valueFrom?: Record<string, unknown> }> = [];
+  for (const m of manifests) {
+    for (const c of m.spec?.template?.spec?.containers ?? []) env.push(...(c.env ?? []));
+    if (m.kind === "TaskQueue") env.push(...(m.spec.defaults?.env ?? []));
+  }
+  return env;
+}
+
+describe("helm lint", () => {
+  it.each([
+    ["default values", {}],
+    ["production-like values", productionValues],
+  ])("passes with %s", (_, values) => {
+    const result = helm(["lint", CHART_DIR, "--strict", "--kube-version", K8S_VERSION], values);
+    expect(result.stderr + result.stdout).toContain("1 chart(s) linted, 0 chart(s) failed");
+    expect(result.status).toBe(0);
+  });
+});
+
+describe("helm template with the default values", () => {
+  const manifests = renderChart();
+
+  it("runs the operator as the chart's appVersion image under the restricted pod security standard", () => {
+    const pod = operatorPodSpec(manifests);
+    const [container] = pod.containers;
+    expect(container.image).toBe(`ghcr.io/synthetiq/tasks:${appVersion}`);
+    expect(pod.securityContext).toMatchObject({
+      runAsNonRoot: true,
+      seccompProfile: { type: "RuntimeDefault" },
+    });
+    expect(container.securityContext).toEqual({
+      allowPrivilegeEscalation: false,
+      readOnlyRootFilesystem: true,
+      capabilities: { drop: ["ALL"] },
+    });
+    const tmp = container.volumeMounts.find((v: { mountPath: string }) => v.mountPath === "/tmp");
+    expect(pod.volumes.find((v: { name: string }) => v.name === tmp.name).emptyDir).toBeDefined();
+    expect(container.livenessProbe.httpGet.path).toBe("/healthz");
+    expect(container.readinessProbe.httpGet.path).toBe("/readyz");
+    // The command runs a file of this checkout, which the image copies as is.
+    expect(container.command).toEqual(["node", "src/operator/main.ts"]);
+  });
+
+  it("gives the runners their own service account without an API token", () => {
+    const runnerAccount = findManifest(manifests, "ServiceAccount", "-runner");
+    expect(runnerAccount.automountServiceAccountToken).toBe(false);
+    for (const queue of manifests.filter((m) => m.kind === "TaskQueue")) {
+      expect(queue.spec.defaults.pod.serviceAccountName).toBe(runnerAccount.metadata.name);
+    }
+  });
+
+  it("grants the operator no Secret access and no wildcards, and its Lease rights only in its namespace", () => {
+    const roles = manifests.filter(
+      (m) => (m.kind === "ClusterRole" || m.kind === "Role") && m.metadata.name.includes("operator"),
+    );
+    expect(roles.length).toBeGreaterThanOrEqual(2);
+    for (const role of roles) {
+      for (const rule of role.rules) {
+        expect(rule.resources).not.toContain("secrets");
+        expect([...rule.resources, ...rule.verbs, ...rule.apiGroups]).not.toContain("*");
+      }
+    }
+    const clusterRules = findManifest(manifests, "ClusterRole", "-operator").rules;
+    expect(clusterRules.flatMap((r: { apiGroups: string[] }) => r.apiGroups)).not.toContain(
+      "coordination.k8s.io",
+    );
+    const leaseRole = findManifest(manifests, "Role", "-leader-election");
+    expect(leaseRole.metadata.namespace).toBe("tasks");
+    expect(leaseRole.rules[0].resources).toEqual(["leases"]);
+  });
+
+  it("adds TaskRun and TaskQueue rights to the built-in view, edit and admin roles", () => {
+    const aggregated = (suffix: string) => findManifest(manifests, "ClusterRole", suffix);
+    expect(aggregated("-view").metadata.labels?.["rbac.authorization.k8s.io/aggregate-to-view"]).toBe("true");
+    expect(aggregated("-view").rules[0].verbs).toEqual(["get", "list", "watch"]);
+    expect(aggregated("-edit").metadata.labels?.["rbac.authorization.k8s.io/aggregate-to-edit"]).toBe("true");
+    expect(aggregated("-edit").rules[0].resources).toEqual(["taskruns"]);
+    expect(aggregated("-admin").metadata.labels?.["rbac.authorization.k8s.io/aggregate-to-admin"]).toBe(
+      "true",
+    );
+    expect(aggregated("-admin").rules[0].resources).toEqual(["taskqueues"]);
+  });
+
+  it("ships the emails, models and reports queues as valid TaskQueues", () => {
+    const queues = manifests.filter((m) => m.kind === "TaskQueue");
+    expect(queues.map((q) => q.metadata.name).sort()).toEqual(["emails", "models", "reports"]);
+    for (const queue of queues) {
+      const parsed = taskQueueSpec.safeParse(queue.spec);
+      expect(parsed.error?.issues ?? [], queue.metadata.name).toEqual([]);
+    }
+  });
+
+  it("replaces celery beat with two valid scheduled TaskRuns: hourly session cleanup, daily report at midnight UTC", () => {
+    const schedules = Object.fromEntries(
+      manifests.filter((m) => m.kind === "TaskRun").map((m) => [m.spec.task, m.spec] as const),
+    );
+    expect(schedules["email.cleanup_expired_sessions"]?.schedule).toMatchObject({
+      cron: "0 * * * *",
+      timeZone: "UTC",
+    });
+    expect(schedules["reports.generate_daily_report"]?.schedule).toMatchObject({
+      cron: "0 0 * * *",
+      timeZone: "UTC",
+    });
+    for (const spec of Object.values(schedules))
+      expect(taskRunSpec.safeParse(spec).error?.issues ?? []).toEqual([]);
+  });
+
+  it("bundles a Redis whose password only the Secret holds, and renders no monitoring objects", () => {
+    const redis = findManifest(manifests, "Deployment", "-redis").spec.template.spec;
+    expect(redis.securityContext.runAsNonRoot).toBe(true);
+    expect(redis.containers[0].securityContext.readOnlyRootFilesystem).toBe(true);
+    const password = allEnv(manifests).filter((e) => e.name === "REDIS_PASSWORD");
+    expect(password.length).toBeGreaterThan(0);
+    for (const env of password) expect(env.valueFrom?.secretKeyRef).toMatchObject({ key: "redis-password" });
+    const kinds = new Set(manifests.map((m) => m.kind));
+    for (const kind of ["ServiceMonitor", "PodMonitor", "PrometheusRule"])
+      expect(kinds.has(kind)).toBe(false);
+    expect(manifests.some((m) => m.kind === "ConfigMap" && m.metadata.labels?.grafana_dashboard)).toBe(false);
+  });
+
+  it("includes the CRDs from the chart's crds/ directory", () => {
+    const crds = manifests.filter((m) => m.kind === "CustomResourceDefinition").map((m) => m.metadata.name);
+    expect(crds.sort()).toEqual(["taskqueues.tasks.synthetiq.io", "taskruns.tasks.synthetiq.io"]);
+  });
+});
+
+describe("helm template with production-like values", () => {
+  const manifests = renderChart(productionValues);
+
+  it("uses the external Redis and takes every credential from a Secret reference", () => {
+    expect(manifests.some((m) => m.metadata.name.endsWith("-redis"))).toBe(false);
+    const config = findManifest(manifests, "ConfigMap", "-runner");
+    expect(config.data.REDIS_URL).toBe("rediss://redis.cache.svc:6380/2");
+    expect(config.data.AWS_REGION).toBe("eu-west-1");
+    const env = allEnv(manifests);
+    const secretRefs = Object.fromEntries(
+      env.filter((e) => e.valueFrom?.secretKeyRef).map((e) => [e.name, e.valueFrom?.secretKeyRef]),
+    );
+    expect(secretRefs).toMatchObject({
+      REDIS_PASSWORD: { name: "redis-auth", key: "pw" },
+      SMTP_HOST: { name: "smtp-credentials", key: "host" },
+      SMTP_PASSWORD: { name: "smtp-credentials", key: "password" },
+      DATABASE_URL: { name: "cdp-database", key: "dsn" },
+      AWS_SECRET_ACCESS_KEY: { name: "aws-credentials", key: "secret-access-key" },
+    });
+    const credentialNames = /PASSWORD|SECRET|DATABASE_URL|ACCESS_KEY|SMTP_USER/;
+    for (const e of env.filter((e) => credentialNames.test(e.name))) expect(e.value, e.name).toBeUndefined();
+    expect(manifests.filter((m) => m.kind === "Secret")).toEqual([]);
+  });
+
+  it("runs two operator replicas with leader election and the chosen image tag", () => {
+    const deployment = findManifest(manifests, "Deployment", "-operator");
+    expect(deployment.spec.replicas).toBe(2);
+    const env = Object.fromEntries(
+      deployment.spec.template.spec.containers[0].env.map((e: { name: string; value?: string }) => [
+        e.name,
+        e.value,
+      ]),
+    );
+    expect(env.LEADER_ELECTION).toBe("true");
+    expect(deployment.spec.template.spec.containers[0].image).toBe("ghcr.io/synthetiq/tasks:1.2.3");
+  });
+
+  it("leaves out a queue set to null, adds a new one, and merges schedule overrides into the defaults", () => {
+    const queues = manifests.filter((m) => m.kind === "TaskQueue").map((m) => m.metadata.name);
+    expect(queues.sort()).toEqual(["bulk", "emails", "reports"]);
+    const daily = findManifest(manifests, "TaskRun", "daily-report");
+    expect(daily.spec.schedule).toMatchObject({ cron: "0 0 * * *", suspend: true });
+  });
+
+  it("renders the alert rules and the Grafana dashboard from the one copy in the repository", () => {
+    const rules = findManifest(manifests, "PrometheusRule");
+    const rulesFile = parseYaml(readFileSync(join(REPO_ROOT, "monitoring/prometheus/rules.yaml"), "utf8"));
+    expect(rules.spec).toEqual(rulesFile);
+    const dashboard = findManifest(manifests, "ConfigMap", "-dashboard");
+    expect(dashboard.metadata.namespace).toBe("grafana");
+    expect(dashboard.metadata.labels?.grafana_dashboard).toBe("1");
+    const dashboardFile = JSON.parse(
+      readFileSync(join(REPO_ROOT, "monitoring/grafana/synthetiq-tasks.json"), "utf8"),
+    );
+    expect(JSON.parse(dashboard.data["synthetiq-tasks.json"])).toEqual(dashboardFile);
+    const serviceMonitor = findManifest(manifests, "ServiceMonitor");
+    expect(serviceMonitor.metadata.labels?.release).toBe("kube-prometheus");
+    expect(serviceMonitor.spec.endpoints[0].relabelings).toContainEqual({
+      targetLabel: "job",
+      replacement: "synthetiq-tasks-operator",
+    });
+    expect(findManifest(manifests, "PodMonitor").spec.podMetricsEndpoints[0].port).toBe("http");
+  });
+});
+
+describe("wrong values", () => {
+  it.each([
+    ["a string for a number", { operator: { replicas: "two" } }, "/operator/replicas", "want integer"],
+    ["a misspelt key", { operator: { replica: 2 } }, "/operator", "'replica' not allowed"],
+    ["external Redis without a URL", { redis: { bundled: { enabled: false } } }, "/redis/url", "minLength"],
+    ["a password in the Redis URL's place", { redis: { url: "hunter2" } }, "/redis/url", "does not match"],
+    [
+      "two replicas without leader election",
+      { operator: { replicas: 2, leaderElection: { enabled: false } } },
+      "/operator/replicas",
+      "maximum",
+    ],
+    [
+      "a Secret name that is not a DNS name",
+      { smtp: { existingSecret: { name: "SMTP_Creds" } } },
+      "/smtp/existingSecret/name",
+      "",
+    ],
+    [
+      "a schedule without a cron",
+      { schedules: { nightly: { task: "reports.x", schedule: {} } } },
+      "/schedules/nightly/schedule",
+      "cron",
+    ],
+    [
+      "a log level that does not exist",
+      { operator: { logLevel: "verbose" } },
+      "/operator/logLevel",
+      "must be one of",
+    ],
+  ])("%s fails with a message naming the field", (_, values, field, detail) => {
+    const result = renderChartRaw(values);
+    expect(result.status).not.toBe(0);
+    expect(result.stderr).toContain("values don't meet the specifications of the schema");
+    expect(result.stderr).toContain(`at '${field}'`);
+    expect(result.stderr).toContain(detail);
+  });
+
+  it("a ServiceMonitor without the metrics Service it scrapes fails with the reason", () => {
+    const result = renderChartRaw({
+      metrics: { service: { enabled: false }, serviceMonitor: { enabled: true } },
+    });
+    expect(result.status).not.toBe(0);
+    expect(result.stderr).toContain("metrics.serviceMonitor.enabled needs metrics.service.enabled=true");
+  });
+});
