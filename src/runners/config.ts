@@ -55,6 +55,20 @@ export const runnerConfigSchema = z.object({
       .pipe(z.array(z.number().int().min(16).max(4096)).min(1))
       .default([128, 256, 512]),
   }),
+  // Report tasks (issue 6).
+  reports: z.object({
+    /** IANA zone of report periods when the input names none. */
+    timeZone: z.string().min(1).default("UTC"),
+    /** Lifetime of the links to report files. */
+    linkExpirySeconds: z.coerce.number().int().min(60).max(604_800).default(604_800),
+    /** Lifetime of the link to a GDPR export (shorter: it holds personal data). */
+    exportLinkExpirySeconds: z.coerce.number().int().min(60).max(604_800).default(86_400),
+    /** The seller block of invoices built from an order id. */
+    sellerName: z.string().min(1).default("SynthetIQ Signals GmbH"),
+    /** Address lines separated by "\n" (in the env var: a literal "\n" or "|"). */
+    sellerAddress: z.string().default("Example Street 1\n10115 Berlin\nGermany"),
+    sellerVatId: z.string().optional(),
+  }),
 });
 
 export type RunnerConfig = z.infer<typeof runnerConfigSchema>;
@@ -91,6 +105,12 @@ const ENV_NAMES: Record<string, string> = {
   "ecr.endpoint": "ECR_ENDPOINT",
   "ecr.registryEndpoint": "ECR_REGISTRY_ENDPOINT",
   "thumbnails.sizes": "THUMBNAIL_SIZES",
+  "reports.timeZone": "REPORT_TIME_ZONE",
+  "reports.linkExpirySeconds": "REPORT_LINK_EXPIRY_SECONDS",
+  "reports.exportLinkExpirySeconds": "GDPR_EXPORT_LINK_EXPIRY_SECONDS",
+  "reports.sellerName": "INVOICE_SELLER_NAME",
+  "reports.sellerAddress": "INVOICE_SELLER_ADDRESS",
+  "reports.sellerVatId": "INVOICE_SELLER_VAT_ID",
 };
 
 /** The env var that sets a config path (`smtp.host` → `SMTP_HOST`), for messages. */

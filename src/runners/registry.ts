@@ -13,6 +13,8 @@ import { cleanupExpiredSessions } from "./email/cleanup-sessions.ts";
 import { sendLicenseEmail } from "./email/license.ts";
 import { sendOrderConfirmation } from "./email/order-confirmation.ts";
 import { sendWelcomeEmail } from "./email/welcome.ts";
+import { generateDailyReport } from "./reports/generate-daily-report.ts";
+import { generateMonthlyReport } from "./reports/generate-monthly-report.ts";
 import type { QueueName, RetryPolicy, TaskDefinition, TaskSchedule, TaskTimeouts } from "./sdk/task.ts";
 
 const definitions: TaskDefinition[] = [
@@ -20,6 +22,8 @@ const definitions: TaskDefinition[] = [
   sendOrderConfirmation,
   sendLicenseEmail,
   cleanupExpiredSessions,
+  generateDailyReport,
+  generateMonthlyReport,
 ];
 
 function indexByName(list: readonly TaskDefinition[]): ReadonlyMap<string, TaskDefinition> {
