@@ -1,0 +1,226 @@
+// The runner entrypoint as a real process (`node src/runners/main.ts` with the Job's env): exit
+// codes, the result record in Redis, SIGTERM and the soft time limit aborting the task's signal.
+import { type ChildProcess, spawn } from "node:child_process";
+import { randomUUID } from "node:crypto";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, it } from "vitest";
+import { ResultsClient } from "../../../src/runners/results/client.ts";
+import { freePort } from "../../harness/processes.ts";
+import { type SmtpSink, startSmtpSink } from "../../harness/smtp.ts";
+
+interface RunnerProcess {
+  child: ChildProcess;
+  /** Parsed JSON log lines so far. */
+  lines: Record<string, unknown>[];
+  exited: Promise<number | null>;
+  waitForLine(msg: string, timeoutMs?: number): Promise<Record<string, unknown>>;
+}
+
+function startRunner(env: Record<string, string>): RunnerProcess {
+  const child = spawn(process.execPath, ["src/runners/main.ts"], {
+    env: { PATH: process.env.PATH ?? "", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const lines: Record<string, unknown>[] = [];
+  const listeners = new Set<() => void>();
+  let buffer = "";
+  child.stdout?.on("data", (chunk: Buffer) => {
+    buffer += chunk.toString();
+    const parts = buffer.split("\n");
+    buffer = parts.pop() ?? "";
+    for (const part of parts) if (part.trim()) lines.push(JSON.parse(part));
+    for (const listener of listeners) listener();
+  });
+  let stderr = "";
+  child.stderr?.on("data", (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
+  const exited = new Promise<number | null>((resolve) =>
+    child.once("exit", (code) => {
+      if (stderr) console.error(stderr);
+      resolve(code);
+    }),
+  );
+  return {
+    child,
+    lines,
+    exited,
+    waitForLine(msg, timeoutMs = 15_000) {
+      return new Promise((resolve, reject) => {
+        const check = () => {
+          const line = lines.find((l) => l.msg === msg);
+          if (!line) return;
+          listeners.delete(check);
+          clearTimeout(timer);
+          resolve(line);
+        };
+        const timer = setTimeout(
+          () => reject(new Error(`no "${msg}" log line within ${timeoutMs} ms: ${JSON.stringify(lines)}`)),
+          timeoutMs,
+        );
+        listeners.add(check);
+        check();
+      });
+    },
+  };
+}
+
+let sink: SmtpSink;
+let results: ResultsClient;
+let inputDir: string;
+beforeAll(() => {
+  results = new ResultsClient({ url: inject("redisUrl"), tls: false });
+  inputDir = mkdtempSync(join(tmpdir(), "runner-input-"));
+});
+afterAll(async () => {
+  await results.close();
+  rmSync(inputDir, { recursive: true, force: true });
+});
+beforeEach(async () => {
+  sink = await startSmtpSink();
+});
+afterEach(async () => {
+  await sink.stop();
+});
+
+/** The env the operator sets on a Job for one attempt of a welcome mail TaskRun. */
+function jobEnv(overrides: Record<string, string> = {}) {
+  const name = `welcome-${randomUUID().slice(0, 8)}`;
+  const env: Record<string, string> = {
+    TASK_NAME: "email.send_welcome_email",
+    TASKRUN_NAMESPACE: "shop",
+    TASKRUN_NAME: name,
+    TASKRUN_UID: randomUUID(),
+    TASK_ATTEMPT: "1",
+    TASK_INPUT: JSON.stringify({ email: "ada@example.com", name: "Ada" }),
+    REDIS_URL: inject("redisUrl"),
+    SMTP_HOST: sink.host,
+    SMTP_PORT: String(sink.port),
+    SMTP_SECURE: "false",
+    MAIL_FROM: "no-reply@synthetiq.test",
+    ...overrides,
+  };
+  return { env, ref: { namespace: env.TASKRUN_NAMESPACE ?? "", name: env.TASKRUN_NAME ?? "" } };
+}
+
+describe("runner entrypoint", () => {
+  it("exits 0 on success, stores the record, and wakes a waiter through the done channel", async () => {
+    const { env, ref } = jobEnv();
+    const waiting = results.waitForCompletion(ref, { timeoutMs: 20_000 });
+    const runner = startRunner(env);
+
+    expect(await runner.exited).toBe(0);
+    const record = await waiting;
+    expect(record).toMatchObject({
+      task: "email.send_welcome_email",
+      status: "succeeded",
+      final: true,
+      attempt: 1,
+    });
+    expect(await results.read(ref)).toEqual(record);
+    expect(await results.attempts(ref)).toEqual([record]);
+    expect(sink.mails).toHaveLength(1);
+    const started = await runner.waitForLine("task started");
+    expect(started).toMatchObject({
+      level: "info",
+      namespace: "shop",
+      name: ref.name,
+      attempt: 1,
+      task: "email.send_welcome_email",
+    });
+  });
+
+  it("reads the input from a mounted file", async () => {
+    const file = join(inputDir, "input.json");
+    writeFileSync(file, JSON.stringify({ email: "file@example.com", name: "From File" }));
+    const { env } = jobEnv({ TASK_INPUT_FILE: file });
+    delete env.TASK_INPUT;
+    expect(await startRunner(env).exited).toBe(0);
+    const [mail] = await sink.waitForMails(1);
+    expect(mail?.envelope.to).toEqual(["file@example.com"]);
+  });
+
+  it("exits 1 on a retryable failure (SMTP 421), and the record says why", async () => {
+    sink.failNext(421);
+    const { env, ref } = jobEnv({ TASK_ATTEMPT: "2", TASK_MAX_ATTEMPTS: "4" });
+    expect(await startRunner(env).exited).toBe(1);
+    expect(await results.read(ref)).toMatchObject({
+      attempt: 2,
+      status: "failed",
+      final: false,
+      error: { type: "SmtpTemporaryFailure", retryable: true },
+    });
+  });
+
+  it("exits 2 on bad input, naming the field", async () => {
+    const { env, ref } = jobEnv({ TASK_INPUT: JSON.stringify({ email: "ada@example" }) });
+    expect(await startRunner(env).exited).toBe(2);
+    const record = await results.read(ref);
+    expect(record?.error?.type).toBe("InvalidInput");
+    expect(record?.error?.message).toContain("email: Invalid email address");
+    expect(record?.error?.message).toContain("name: Invalid input");
+  });
+
+  it("exits 2 on input that is not JSON, and on an unknown task", async () => {
+    const notJson = jobEnv({ TASK_INPUT: "{email:" });
+    expect(await startRunner(notJson.env).exited).toBe(2);
+    expect((await results.read(notJson.ref))?.error?.message).toContain(
+      "the input in TASK_INPUT is not valid JSON",
+    );
+
+    const unknown = jobEnv({ TASK_NAME: "email.send_birthday_card" });
+    expect(await startRunner(unknown.env).exited).toBe(2);
+    expect((await results.read(unknown.ref))?.error).toMatchObject({ type: "UnknownTask", retryable: false });
+  });
+
+  it("on SIGTERM aborts the task's signal, records Aborted and exits 1", async () => {
+    sink.stall();
+    const { env, ref } = jobEnv();
+    const runner = startRunner(env);
+    await runner.waitForLine("task started");
+    await new Promise((r) => setTimeout(r, 300));
+    runner.child.kill("SIGTERM");
+
+    expect(await runner.exited).toBe(1);
+    const record = await results.read(ref);
+    expect(record).toMatchObject({ status: "failed", error: { type: "Aborted", retryable: true } });
+    expect(record?.error?.message).toContain("SIGTERM");
+    expect(sink.mails).toHaveLength(0);
+  });
+
+  it("at the soft time limit aborts the task's signal and records SoftTimeLimitExceeded", async () => {
+    sink.stall();
+    const { env, ref } = jobEnv({ TASK_SOFT_TIMEOUT_SECONDS: "1" });
+    const started = Date.now();
+    expect(await startRunner(env).exited).toBe(1);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1_000);
+    expect(await results.read(ref)).toMatchObject({
+      status: "failed",
+      error: {
+        type: "SoftTimeLimitExceeded",
+        retryable: true,
+        message: expect.stringContaining("soft time limit of 1 s"),
+      },
+    });
+  });
+
+  it("exits 1 when the result cannot be written to Redis", async () => {
+    const deadPort = await freePort();
+    const { env } = jobEnv({ REDIS_URL: `redis://127.0.0.1:${deadPort}` });
+    const runner = startRunner(env);
+    expect(await runner.exited).toBe(1);
+    expect(
+      runner.lines.some((l) => l.level === "error" && String(l.msg).includes("failing it as retryable")),
+    ).toBe(true);
+    expect(sink.mails).toHaveLength(0);
+  });
+
+  it("exits 2 on invalid runner configuration, naming the variable", async () => {
+    const { env } = jobEnv({ RESULT_TTL_SECONDS: "one day" });
+    const runner = startRunner(env);
+    expect(await runner.exited).toBe(2);
+    expect(String(runner.lines[0]?.msg)).toContain("RESULT_TTL_SECONDS");
+  });
+});
