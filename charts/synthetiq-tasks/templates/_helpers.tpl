@@ -79,13 +79,12 @@ app.kubernetes.io/component: {{ .component }}
 {{- if .Values.redis.bundled.enabled }}redis-password{{ else }}{{ .Values.redis.existingSecret.passwordKey }}{{ end }}
 {{- end }}
 
-{{- define "synthetiq-tasks.runnerConfigName" -}}
-{{- printf "%s-runner" (include "synthetiq-tasks.fullname" .) | trunc 63 | trimSuffix "-" }}
-{{- end }}
-
-{{/* The runners' settings that are not secret: the data of the runner ConfigMap. */}}
+{{/*
+The runners' settings that are not secret. The operator adds them to every runner pod it creates
+(OPERATOR_RUNNER_ENV_<NAME>), so they reach TaskRuns in every namespace. The operator sets
+REDIS_URL and REDIS_PASSWORD itself.
+*/}}
 {{- define "synthetiq-tasks.runnerSettings" -}}
-REDIS_URL: {{ include "synthetiq-tasks.redisUrl" . | quote }}
 {{- if .Values.smtp.existingSecret.name }}
 MAIL_FROM: {{ .Values.smtp.from | quote }}
 SMTP_SECURE: {{ .Values.smtp.secure | quote }}
@@ -102,22 +101,16 @@ ARTIFACTS_S3_ENDPOINT: {{ . | quote }}
 {{- end }}
 {{- end }}
 {{- end }}
+{{- range $name, $value := .Values.runner.extraEnv }}
+{{ $name }}: {{ $value | quote }}
+{{- end }}
 {{- end }}
 
 {{/*
-The environment of every task runner, as TaskQueue defaults.env entries: plain settings from the
-runner ConfigMap, credentials from the Secrets named in values. Nothing secret is ever inlined.
+The runners' credentials, as TaskQueue defaults.env entries: every one a secretKeyRef to a Secret
+named in values (in the TaskRun's namespace). Nothing secret is ever inlined.
 */}}
-{{- define "synthetiq-tasks.runnerEnv" -}}
-{{- $config := include "synthetiq-tasks.runnerConfigName" . }}
-{{- range $key, $_ := (include "synthetiq-tasks.runnerSettings" . | fromYaml) }}
-- name: {{ $key }}
-  valueFrom: { configMapKeyRef: { name: {{ $config }}, key: {{ $key }} } }
-{{- end }}
-{{- with (include "synthetiq-tasks.redisPasswordSecret" .) }}
-- name: REDIS_PASSWORD
-  valueFrom: { secretKeyRef: { name: {{ . }}, key: {{ include "synthetiq-tasks.redisPasswordKey" $ }} } }
-{{- end }}
+{{- define "synthetiq-tasks.runnerSecretEnv" -}}
 {{- with .Values.smtp.existingSecret }}
 {{- if .name }}
 - name: SMTP_HOST

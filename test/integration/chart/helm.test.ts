@@ -22,7 +22,7 @@ const appVersion = (parseYaml(readFileSync(join(CHART_DIR, "Chart.yaml"), "utf8"
 /** Values of a production-like install: external Redis, every Secret reference, monitoring on. */
 const productionValues = {
   image: { tag: "1.2.3" },
-  operator: { replicas: 2, logLevel: "debug" },
+  operator: { replicas: 2, watchNamespaces: ["tasks", "cdp"] },
   redis: {
     bundled: { enabled: false },
     url: "rediss://redis.cache.svc:6380/2",
@@ -45,14 +45,10 @@ const productionValues = {
 const operatorPodSpec = (manifests: Manifest[]) =>
   findManifest(manifests, "Deployment", "-operator").spec.template.spec;
 
-/** Every env var of every container and of every TaskQueue's runner defaults. */
-function allEnv(manifests: Manifest[]) {
-  const env: Array<{ name: string; value?: string; valueFrom?: Record<string, unknown> }> = [];
-  for (const m of manifests) {
-    for (const c of m.spec?.template?.spec?.containers ?? []) env.push(...(c.env ?? []));
-    if (m.kind === "TaskQueue") env.push(...(m.spec.defaults?.env ?? []));
-  }
-  return env;
+/** The operator container's plain environment, name → value. */
+function operatorEnv(manifests: Manifest[]): Record<string, string | undefined> {
+  const [container] = operatorPodSpec(manifests).containers;
+  return Object.fromEntries(container.env.map((e: { name: string; value?: string }) => [e.name, e.value]));
 }
 
 describe("helm lint", () => {
@@ -155,17 +151,31 @@ describe("helm template with the default values", () => {
       expect(taskRunSpec.safeParse(spec).error?.issues ?? []).toEqual([]);
   });
 
-  it("bundles a Redis whose password only the Secret holds, and renders no monitoring objects", () => {
+  it("bundles a Redis whose password only its Secret holds, and renders no monitoring objects", () => {
     const redis = findManifest(manifests, "Deployment", "-redis").spec.template.spec;
     expect(redis.securityContext.runAsNonRoot).toBe(true);
     expect(redis.containers[0].securityContext.readOnlyRootFilesystem).toBe(true);
-    const password = allEnv(manifests).filter((e) => e.name === "REDIS_PASSWORD");
-    expect(password.length).toBeGreaterThan(0);
-    for (const env of password) expect(env.valueFrom?.secretKeyRef).toMatchObject({ key: "redis-password" });
+    const secret = findManifest(manifests, "Secret", "-redis");
+    expect(Buffer.from(secret.data["redis-password"], "base64").toString()).toMatch(/^[A-Za-z0-9]{32}$/);
+    expect(redis.containers[0].env[0].valueFrom.secretKeyRef).toEqual({
+      name: secret.metadata.name,
+      key: "redis-password",
+    });
+    const env = operatorEnv(manifests);
+    expect(env.OPERATOR_REDIS_PASSWORD_SECRET).toBe(`${secret.metadata.name}/redis-password`);
+    expect(env.REDIS_URL).toBe(`redis://${secret.metadata.name}.tasks.svc:6379/0`);
     const kinds = new Set(manifests.map((m) => m.kind));
     for (const kind of ["ServiceMonitor", "PodMonitor", "PrometheusRule"])
       expect(kinds.has(kind)).toBe(false);
     expect(manifests.some((m) => m.kind === "ConfigMap" && m.metadata.labels?.grafana_dashboard)).toBe(false);
+  });
+
+  it("configures the operator to serve probes and metrics on the pod's port, not only on loopback", () => {
+    const env = operatorEnv(manifests);
+    expect(env.OPERATOR_HTTP_HOST).toBe("0.0.0.0");
+    const [container] = operatorPodSpec(manifests).containers;
+    expect(container.ports[0].containerPort).toBe(Number(env.OPERATOR_HTTP_PORT));
+    expect(findManifest(manifests, "Service", "-operator-metrics").spec.ports[0].targetPort).toBe("http");
   });
 
   it("includes the CRDs from the chart's crds/ directory", () => {
@@ -179,35 +189,43 @@ describe("helm template with production-like values", () => {
 
   it("uses the external Redis and takes every credential from a Secret reference", () => {
     expect(manifests.some((m) => m.metadata.name.endsWith("-redis"))).toBe(false);
-    const config = findManifest(manifests, "ConfigMap", "-runner");
-    expect(config.data.REDIS_URL).toBe("rediss://redis.cache.svc:6380/2");
-    expect(config.data.AWS_REGION).toBe("eu-west-1");
-    const env = allEnv(manifests);
-    const secretRefs = Object.fromEntries(
-      env.filter((e) => e.valueFrom?.secretKeyRef).map((e) => [e.name, e.valueFrom?.secretKeyRef]),
-    );
-    expect(secretRefs).toMatchObject({
-      REDIS_PASSWORD: { name: "redis-auth", key: "pw" },
-      SMTP_HOST: { name: "smtp-credentials", key: "host" },
-      SMTP_PASSWORD: { name: "smtp-credentials", key: "password" },
-      DATABASE_URL: { name: "cdp-database", key: "dsn" },
-      AWS_SECRET_ACCESS_KEY: { name: "aws-credentials", key: "secret-access-key" },
-    });
-    const credentialNames = /PASSWORD|SECRET|DATABASE_URL|ACCESS_KEY|SMTP_USER/;
-    for (const e of env.filter((e) => credentialNames.test(e.name))) expect(e.value, e.name).toBeUndefined();
     expect(manifests.filter((m) => m.kind === "Secret")).toEqual([]);
+    const env = operatorEnv(manifests);
+    expect(env.REDIS_URL).toBe("rediss://redis.cache.svc:6380/2");
+    expect(env.OPERATOR_REDIS_PASSWORD_SECRET).toBe("redis-auth/pw");
+    expect(env.OPERATOR_RUNNER_ENV_AWS_REGION).toBe("eu-west-1");
+    expect(env.OPERATOR_RUNNER_ENV_MAIL_FROM).toBe("CDP <ops@example.com>");
+    expect(env.OPERATOR_RUNNER_ENV_ARTIFACTS_S3_BUCKET).toBe("cdp-artifacts");
+    for (const queue of manifests.filter((m) => m.kind === "TaskQueue")) {
+      const refs = Object.fromEntries(
+        queue.spec.defaults.env.map((e: { name: string; valueFrom: { secretKeyRef: unknown } }) => [
+          e.name,
+          e.valueFrom.secretKeyRef,
+        ]),
+      );
+      expect(refs).toEqual({
+        SMTP_HOST: { name: "smtp-credentials", key: "host" },
+        SMTP_PORT: { name: "smtp-credentials", key: "port" },
+        SMTP_USER: { name: "smtp-credentials", key: "user" },
+        SMTP_PASSWORD: { name: "smtp-credentials", key: "password" },
+        DATABASE_URL: { name: "cdp-database", key: "dsn" },
+        AWS_ACCESS_KEY_ID: { name: "aws-credentials", key: "access-key-id" },
+        AWS_SECRET_ACCESS_KEY: { name: "aws-credentials", key: "secret-access-key" },
+      });
+      expect(taskQueueSpec.safeParse(queue.spec).error?.issues ?? []).toEqual([]);
+    }
+    const credential = /PASSWORD|SECRET_ACCESS|DATABASE_URL|ACCESS_KEY|SMTP_USER/;
+    expect(
+      Object.keys(env).filter((name) => credential.test(name) && name !== "OPERATOR_REDIS_PASSWORD_SECRET"),
+    ).toEqual([]);
   });
 
   it("runs two operator replicas with leader election and the chosen image tag", () => {
     const deployment = findManifest(manifests, "Deployment", "-operator");
     expect(deployment.spec.replicas).toBe(2);
-    const env = Object.fromEntries(
-      deployment.spec.template.spec.containers[0].env.map((e: { name: string; value?: string }) => [
-        e.name,
-        e.value,
-      ]),
-    );
-    expect(env.LEADER_ELECTION).toBe("true");
+    const env = operatorEnv(manifests);
+    expect(env.OPERATOR_LEADER_ELECTION).toBe("true");
+    expect(env.OPERATOR_NAMESPACES).toBe("tasks,cdp");
     expect(deployment.spec.template.spec.containers[0].image).toBe("ghcr.io/synthetiq/tasks:1.2.3");
   });
 
@@ -264,9 +282,9 @@ describe("wrong values", () => {
       "cron",
     ],
     [
-      "a log level that does not exist",
-      { operator: { logLevel: "verbose" } },
-      "/operator/logLevel",
+      "a pull policy that does not exist",
+      { image: { pullPolicy: "Sometimes" } },
+      "/image/pullPolicy",
       "must be one of",
     ],
   ])("%s fails with a message naming the field", (_, values, field, detail) => {
