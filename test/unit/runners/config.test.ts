@@ -1,0 +1,71 @@
+import { describe, expect, it } from "vitest";
+import { buildRunnerConfig, readRunEnvironment, readRunnerConfig } from "../../../src/runners/config.ts";
+
+describe("runner configuration", () => {
+  it("reads each section from its env vars, with defaults", () => {
+    const config = readRunnerConfig({
+      REDIS_URL: "redis://r:6379",
+      REDIS_PASSWORD: "pw",
+      REDIS_TLS: "true",
+      SMTP_HOST: "smtp.example",
+      SMTP_PORT: "465",
+      SMTP_SECURE: "yes",
+      MAIL_FROM: "no-reply@example.com",
+      DATABASE_URL: "postgres://db/cdp",
+      RESULT_MAX_BYTES: "",
+    });
+    expect(config.redis).toEqual({ url: "redis://r:6379", password: "pw", tls: true });
+    expect(config.smtp).toMatchObject({
+      host: "smtp.example",
+      port: 465,
+      secure: true,
+      from: "no-reply@example.com",
+    });
+    expect(config.results).toEqual({ ttlSeconds: 86_400, maxBytes: 1_048_576 });
+    expect(config.database.url).toBe("postgres://db/cdp");
+  });
+
+  it("names the env var of a bad value", () => {
+    expect(() => readRunnerConfig({ SMTP_PORT: "smtp" })).toThrow(/SMTP_PORT: /);
+    expect(() => readRunnerConfig({ REDIS_TLS: "maybe" })).toThrow(/REDIS_TLS: /);
+  });
+
+  it("builds from typed overrides for tests", () => {
+    expect(buildRunnerConfig({ results: { ttlSeconds: 5 } }).results).toEqual({
+      ttlSeconds: 5,
+      maxBytes: 1_048_576,
+    });
+  });
+});
+
+describe("TaskRun environment", () => {
+  const base = { TASK_NAME: "email.x", TASKRUN_NAMESPACE: "ns", TASKRUN_NAME: "run", TASKRUN_UID: "uid-1" };
+
+  it("defaults the attempt to 1 and the idempotency key to the TaskRun's uid", () => {
+    expect(readRunEnvironment(base)).toMatchObject({
+      task: "email.x",
+      taskRun: { namespace: "ns", name: "run", uid: "uid-1" },
+      attempt: 1,
+      idempotencyKey: "uid-1",
+      input: { none: true },
+      abortGraceSeconds: 10,
+    });
+    expect(readRunEnvironment({ ...base, TASK_IDEMPOTENCY_KEY: "k", TASK_ATTEMPT: "3" })).toMatchObject({
+      idempotencyKey: "k",
+      attempt: 3,
+    });
+  });
+
+  it("takes inline input or a file, not both", () => {
+    expect(readRunEnvironment({ ...base, TASK_INPUT: "{}" }).input).toEqual({ inline: "{}" });
+    expect(readRunEnvironment({ ...base, TASK_INPUT_FILE: "/in.json" }).input).toEqual({ file: "/in.json" });
+    expect(() => readRunEnvironment({ ...base, TASK_INPUT: "{}", TASK_INPUT_FILE: "/in.json" })).toThrow(
+      /not both/,
+    );
+  });
+
+  it("names what is missing or wrong", () => {
+    expect(() => readRunEnvironment({ TASK_NAME: "x" })).toThrow(/TASKRUN_NAMESPACE: .*TASKRUN_NAME: /);
+    expect(() => readRunEnvironment({ ...base, TASK_ATTEMPT: "0" })).toThrow(/TASK_ATTEMPT: /);
+  });
+});
