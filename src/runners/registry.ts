@@ -14,8 +14,10 @@ import { sendLicenseEmail } from "./email/license.ts";
 import { sendOrderConfirmation } from "./email/order-confirmation.ts";
 import { sendWelcomeEmail } from "./email/welcome.ts";
 import { generateDailyReport } from "./reports/generate-daily-report.ts";
+import { generateInvoicePdf } from "./reports/generate-invoice-pdf.ts";
 import { generateMonthlyReport } from "./reports/generate-monthly-report.ts";
 import type { QueueName, RetryPolicy, TaskDefinition, TaskSchedule, TaskTimeouts } from "./sdk/task.ts";
+import { testingTasks } from "./testing/tasks.ts";
 
 const definitions: TaskDefinition[] = [
   sendWelcomeEmail,
@@ -24,6 +26,9 @@ const definitions: TaskDefinition[] = [
   cleanupExpiredSessions,
   generateDailyReport,
   generateMonthlyReport,
+  generateInvoicePdf,
+  // Test-only tasks (sleep, exit codes, flaky) for the operator's end-to-end tests.
+  ...(process.env.RUNNER_ENABLE_TEST_TASKS === "1" ? testingTasks : []),
 ];
 
 function indexByName(list: readonly TaskDefinition[]): ReadonlyMap<string, TaskDefinition> {

@@ -1,0 +1,105 @@
+// The operator's configuration: read from the environment and validated once at start-up, then
+// passed down. Secrets are references (a Secret name and key), never values.
+import { z } from "zod";
+import { keyReference } from "./api/common.ts";
+
+export const DEFAULT_RUNNER_IMAGE = "ghcr.io/synthetiq/tasks:0.1.0";
+
+const csv = z.string().transform((s) =>
+  s
+    .split(",")
+    .map((x) => x.trim())
+    .filter(Boolean),
+);
+const secretRef = z
+  .string()
+  .regex(/^[a-z0-9.-]+\/[^/]+$/, "must be SECRET_NAME/KEY")
+  .transform((s) => {
+    const [name, key] = s.split("/") as [string, string];
+    return keyReference.parse({ name, key });
+  });
+
+export const operatorConfigSchema = z.object({
+  kube: z.object({
+    /** A kubeconfig file; unset means in-cluster (service account) configuration. */
+    kubeconfig: z.string().optional(),
+    /** Namespaces to watch; empty means all. */
+    namespaces: z.array(z.string()).default([]),
+  }),
+  runner: z.object({
+    image: z.string().min(1).default(DEFAULT_RUNNER_IMAGE),
+    imagePullPolicy: z.enum(["Always", "IfNotPresent", "Never"]).default("IfNotPresent"),
+    redisUrl: z.string().min(1),
+    redisPasswordSecret: secretRef.optional(),
+    resultTtlSeconds: z.coerce.number().int().min(1).default(86_400),
+    /** Extra plain environment for every runner (for example RUNNER_ENABLE_TEST_TASKS=1 in tests). */
+    extraEnv: z.record(z.string(), z.string()).default({}),
+    /** Seconds between the soft timeout and the hard kill when only a soft timeout is set. */
+    softToHardGraceSeconds: z.coerce.number().int().min(1).default(30),
+  }),
+  leaderElection: z.object({
+    enabled: z.boolean().default(true),
+    namespace: z.string().default("default"),
+    leaseName: z.string().default("synthetiq-tasks-operator"),
+    identity: z.string().min(1),
+    leaseDurationSeconds: z.coerce.number().int().min(2).default(15),
+    renewDeadlineSeconds: z.coerce.number().int().min(1).default(10),
+    retryPeriodSeconds: z.coerce.number().int().min(1).default(2),
+  }),
+  http: z.object({
+    host: z.string().default("127.0.0.1"),
+    port: z.coerce.number().int().min(0).max(65_535).default(8080),
+  }),
+  workers: z.coerce.number().int().min(1).max(64).default(8),
+  /** Seconds without any watch event or bookmark after which a watch is presumed stalled. */
+  watchStallSeconds: z.coerce.number().int().min(5).default(90),
+});
+export type OperatorConfig = z.infer<typeof operatorConfigSchema>;
+
+const bool = (v: string | undefined) =>
+  v === undefined ? undefined : ["1", "true", "yes"].includes(v.toLowerCase());
+
+/** Reads OPERATOR_* / KUBECONFIG / REDIS_URL from `env`; throws naming each bad variable. */
+export function configFromEnv(env: NodeJS.ProcessEnv): OperatorConfig {
+  const extraEnv = Object.fromEntries(
+    Object.entries(env)
+      .filter(([k]) => k.startsWith("OPERATOR_RUNNER_ENV_"))
+      .map(([k, v]) => [k.slice("OPERATOR_RUNNER_ENV_".length), v ?? ""]),
+  );
+  const raw = {
+    kube: {
+      kubeconfig: env.KUBECONFIG || undefined,
+      namespaces: env.OPERATOR_NAMESPACES ? csv.parse(env.OPERATOR_NAMESPACES) : undefined,
+    },
+    runner: {
+      image: env.OPERATOR_RUNNER_IMAGE || undefined,
+      imagePullPolicy: env.OPERATOR_RUNNER_IMAGE_PULL_POLICY || undefined,
+      redisUrl: env.REDIS_URL,
+      redisPasswordSecret: env.OPERATOR_REDIS_PASSWORD_SECRET || undefined,
+      resultTtlSeconds: env.RESULT_TTL_SECONDS || undefined,
+      extraEnv,
+      softToHardGraceSeconds: env.OPERATOR_SOFT_TO_HARD_GRACE_SECONDS || undefined,
+    },
+    leaderElection: {
+      enabled: bool(env.OPERATOR_LEADER_ELECTION),
+      namespace: env.OPERATOR_LEASE_NAMESPACE || env.POD_NAMESPACE || undefined,
+      leaseName: env.OPERATOR_LEASE_NAME || undefined,
+      identity:
+        env.OPERATOR_IDENTITY ||
+        env.POD_NAME ||
+        `${(env.HOSTNAME ?? "operator").slice(0, 40)}-${process.pid}`,
+      leaseDurationSeconds: env.OPERATOR_LEASE_DURATION_SECONDS || undefined,
+      renewDeadlineSeconds: env.OPERATOR_RENEW_DEADLINE_SECONDS || undefined,
+      retryPeriodSeconds: env.OPERATOR_RETRY_PERIOD_SECONDS || undefined,
+    },
+    http: { host: env.OPERATOR_HTTP_HOST || undefined, port: env.OPERATOR_HTTP_PORT || undefined },
+    workers: env.OPERATOR_WORKERS || undefined,
+    watchStallSeconds: env.OPERATOR_WATCH_STALL_SECONDS || undefined,
+  };
+  const parsed = operatorConfigSchema.safeParse(raw);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ");
+    throw new Error(`invalid operator configuration: ${problems}`);
+  }
+  return parsed.data;
+}

@@ -1,0 +1,156 @@
+// TaskRun + attempt → the Job manifest of that attempt (pure). The runner contract lives here:
+// command, env, exit codes (podFailurePolicy), timeouts and the restricted pod security settings.
+import type { PodOverrides, TimeoutsSpec } from "../api/common.ts";
+import { API_VERSION, LABELS } from "../api/common.ts";
+import type { TaskRun } from "../api/taskrun.ts";
+import type { OperatorConfig } from "../config.ts";
+import { jobName } from "../naming.ts";
+import { CONTAINER_NAME } from "../status.ts";
+
+export const RUNNER_COMMAND = ["node", "src/runners/main.ts"];
+export const INPUT_FILE_DIR = "/var/run/synthetiq/input";
+
+export interface EffectiveTimeouts {
+  softSeconds?: number;
+  hardSeconds?: number;
+}
+
+/** Field by field, the first layer that sets a value wins; a soft timeout alone gets a hard one after a grace. */
+export function effectiveTimeouts(
+  graceSeconds: number,
+  ...layers: Array<TimeoutsSpec | undefined>
+): EffectiveTimeouts {
+  const softSeconds = layers.find((l) => l?.softSeconds !== undefined)?.softSeconds;
+  const hardSeconds =
+    layers.find((l) => l?.hardSeconds !== undefined)?.hardSeconds ??
+    (softSeconds !== undefined ? softSeconds + graceSeconds : undefined);
+  return { softSeconds, hardSeconds };
+}
+
+export interface JobInputs {
+  readonly run: TaskRun;
+  readonly attempt: number;
+  readonly queue: string;
+  readonly timeouts: EffectiveTimeouts;
+  readonly image: string;
+  readonly pod?: PodOverrides;
+  readonly runner: OperatorConfig["runner"];
+}
+
+type Env = { name: string; value?: string; valueFrom?: unknown };
+
+export function buildJob({ run, attempt, queue, timeouts, image, pod, runner }: JobInputs) {
+  const name = run.metadata.name ?? "";
+  const labels = {
+    [LABELS.taskRun]: name,
+    [LABELS.task]: run.spec.task
+      .slice(0, 63)
+      .replace(/[^A-Za-z0-9_.-]/g, "_")
+      .replace(/[._-]+$/, ""),
+    [LABELS.queue]: queue,
+    [LABELS.attempt]: String(attempt),
+  };
+  const env: Env[] = [
+    { name: "TASK_NAME", value: run.spec.task },
+    { name: "TASKRUN_NAMESPACE", value: run.metadata.namespace ?? "default" },
+    { name: "TASKRUN_NAME", value: name },
+    { name: "TASKRUN_UID", value: run.metadata.uid ?? "" },
+    { name: "TASK_ATTEMPT", value: String(attempt) },
+    { name: "TASK_IDEMPOTENCY_KEY", value: run.spec.idempotencyKey ?? run.metadata.uid ?? name },
+    { name: "REDIS_URL", value: runner.redisUrl },
+    { name: "RESULT_TTL_SECONDS", value: String(runner.resultTtlSeconds) },
+  ];
+  if (timeouts.softSeconds !== undefined) {
+    env.push({ name: "TASK_SOFT_TIMEOUT_SECONDS", value: String(timeouts.softSeconds) });
+  }
+  if (runner.redisPasswordSecret) {
+    env.push({ name: "REDIS_PASSWORD", valueFrom: { secretKeyRef: { ...runner.redisPasswordSecret } } });
+  }
+  for (const [k, v] of Object.entries(runner.extraEnv)) env.push({ name: k, value: v });
+
+  const volumes: unknown[] = [{ name: "tmp", emptyDir: { sizeLimit: "1Gi" } }];
+  const volumeMounts: unknown[] = [{ name: "tmp", mountPath: "/tmp" }];
+  const from = run.spec.inputFrom;
+  if (from) {
+    const ref = from.secretKeyRef ?? from.configMapKeyRef;
+    const items = [{ key: ref?.key ?? "", path: "input.json" }];
+    volumes.push(
+      from.secretKeyRef
+        ? { name: "input", secret: { secretName: from.secretKeyRef.name, items } }
+        : { name: "input", configMap: { name: from.configMapKeyRef?.name, items } },
+    );
+    volumeMounts.push({ name: "input", mountPath: INPUT_FILE_DIR, readOnly: true });
+    env.push({ name: "TASK_INPUT_FILE", value: `${INPUT_FILE_DIR}/input.json` });
+  } else {
+    env.push({ name: "TASK_INPUT", value: JSON.stringify(run.spec.input ?? {}) });
+  }
+
+  return {
+    apiVersion: "batch/v1",
+    kind: "Job",
+    metadata: {
+      name: jobName(name, attempt),
+      namespace: run.metadata.namespace,
+      labels,
+      ownerReferences: [
+        {
+          apiVersion: API_VERSION,
+          kind: "TaskRun",
+          name,
+          uid: run.metadata.uid ?? "",
+          controller: true,
+          blockOwnerDeletion: true,
+        },
+      ],
+    },
+    spec: {
+      backoffLimit: 0,
+      ...(timeouts.hardSeconds !== undefined ? { activeDeadlineSeconds: timeouts.hardSeconds } : {}),
+      podFailurePolicy: {
+        rules: [
+          {
+            action: "FailJob",
+            onExitCodes: { containerName: CONTAINER_NAME, operator: "In", values: [2] },
+          },
+          { action: "Ignore", onPodConditions: [{ type: "DisruptionTarget" }] },
+        ],
+      },
+      template: {
+        metadata: { labels },
+        spec: {
+          restartPolicy: "Never",
+          ...(pod?.serviceAccountName ? { serviceAccountName: pod.serviceAccountName } : {}),
+          ...(pod?.nodeSelector ? { nodeSelector: pod.nodeSelector } : {}),
+          ...(pod?.priorityClassName ? { priorityClassName: pod.priorityClassName } : {}),
+          automountServiceAccountToken: false,
+          enableServiceLinks: false,
+          securityContext: {
+            runAsNonRoot: true,
+            runAsUser: 65532,
+            runAsGroup: 65532,
+            fsGroup: 65532,
+            seccompProfile: { type: "RuntimeDefault" },
+          },
+          containers: [
+            {
+              name: CONTAINER_NAME,
+              image,
+              imagePullPolicy: runner.imagePullPolicy,
+              command: RUNNER_COMMAND,
+              env,
+              ...(pod?.resources ? { resources: pod.resources } : {}),
+              securityContext: {
+                allowPrivilegeEscalation: false,
+                readOnlyRootFilesystem: true,
+                runAsNonRoot: true,
+                capabilities: { drop: ["ALL"] },
+              },
+              volumeMounts,
+            },
+          ],
+          volumes,
+        },
+      },
+    },
+  };
+}

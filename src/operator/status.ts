@@ -1,0 +1,291 @@
+// Pure status derivation: what a Job and its Pod say about one attempt, and what a TaskRun's status
+// and next step are, given its spec, its attempts' Jobs, the input check and the clock.
+import type { Condition } from "./api/common.ts";
+import {
+  type AttemptStatus,
+  FINISHED_PHASES,
+  type TaskRun,
+  type TaskRunPhase,
+  type TaskRunStatus,
+} from "./api/taskrun.ts";
+import { backoffSeconds, type EffectiveRetry } from "./backoff.ts";
+import type { Job, Pod } from "./kube/objects.ts";
+import { jobName } from "./naming.ts";
+import { mayStart } from "./policies.ts";
+import type { InputCheck } from "./tasks.ts";
+
+export const CONTAINER_NAME = "runner";
+
+/** Why an attempt ended. Retryable reasons lead to another attempt while attempts remain. */
+export type AttemptReason =
+  | "Succeeded"
+  | "Retryable"
+  | "Permanent"
+  | "SoftTimeout"
+  | "HardTimeout"
+  | "Cancelled"
+  | "JobDeleted";
+
+const RETRYABLE: ReadonlySet<string> = new Set(["Retryable", "SoftTimeout", "HardTimeout", "JobDeleted"]);
+
+const toIso = (value: string | Date | undefined) =>
+  value === undefined ? undefined : new Date(value).toISOString().replace(/\.\d{3}Z$/, "Z");
+
+export function attemptOfJob(job: Job, label: string): number {
+  return Number.parseInt(job.metadata.labels?.[label] ?? "0", 10);
+}
+
+function terminatedRunner(pod: Pod | undefined) {
+  return pod?.status?.containerStatuses?.find((c) => c.name === CONTAINER_NAME)?.state?.terminated;
+}
+
+/** What one attempt's Job (and its newest Pod) say. `softSeconds` tells a soft timeout apart. */
+export function observeAttempt(
+  attempt: number,
+  job: Job,
+  pod: Pod | undefined,
+  softSeconds?: number,
+): AttemptStatus {
+  const observed: AttemptStatus = {
+    attempt,
+    job: job.metadata.name ?? "",
+    startTime: toIso(job.status?.startTime ?? job.metadata.creationTimestamp),
+  };
+  if (pod?.metadata.name) observed.pod = pod.metadata.name;
+  const terminated = terminatedRunner(pod);
+  if (terminated) observed.exitCode = terminated.exitCode;
+  const done = job.status?.conditions?.find(
+    (c) => (c.type === "Complete" || c.type === "Failed") && c.status === "True",
+  );
+  if (!done) return observed;
+  observed.completionTime =
+    toIso(done.lastTransitionTime ?? job.status?.completionTime) ?? observed.startTime;
+  if (done.type === "Complete") {
+    observed.reason = "Succeeded";
+    observed.exitCode = 0;
+    return observed;
+  }
+  if (done.reason === "DeadlineExceeded") {
+    observed.reason = "HardTimeout";
+    observed.message = "killed at the hard timeout (activeDeadlineSeconds)";
+  } else if (done.reason === "PodFailurePolicy" || terminated?.exitCode === 2) {
+    observed.reason = "Permanent";
+    observed.message = "the runner exited 2 (permanent failure)";
+  } else {
+    const ranSeconds =
+      (Date.parse(observed.completionTime ?? "") - Date.parse(observed.startTime ?? "")) / 1000;
+    const soft = softSeconds !== undefined && ranSeconds >= softSeconds;
+    observed.reason = soft ? "SoftTimeout" : "Retryable";
+    observed.message = soft
+      ? `failed after the soft timeout of ${softSeconds}s`
+      : `the runner exited ${terminated?.exitCode ?? "with an unknown code"} (${done.reason ?? "failed"})`;
+  }
+  return observed;
+}
+
+/** Sets `next` in `conditions`, keeping lastTransitionTime when the status did not change. */
+export function setCondition(
+  conditions: Condition[],
+  next: Omit<Condition, "lastTransitionTime">,
+  now: Date,
+) {
+  const at = toIso(now) as string;
+  const i = conditions.findIndex((c) => c.type === next.type);
+  const previous = conditions[i];
+  const merged: Condition = {
+    ...next,
+    lastTransitionTime: previous && previous.status === next.status ? previous.lastTransitionTime : at,
+  };
+  if (i === -1) conditions.push(merged);
+  else conditions[i] = merged;
+}
+
+export function formatDuration(seconds: number): string {
+  const s = Math.max(0, Math.round(seconds));
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m${s % 60}s`;
+  return `${Math.floor(s / 3600)}h${Math.floor((s % 3600) / 60)}m`;
+}
+
+export interface RunFacts {
+  readonly run: TaskRun;
+  /** Jobs of this run's attempts, each with its newest Pod. */
+  readonly jobs: ReadonlyArray<{ attempt: number; job: Job; pod?: Pod }>;
+  readonly input: InputCheck;
+  readonly retry: EffectiveRetry;
+  readonly softSeconds?: number;
+  /** Builds the Redis key of an attempt's result record. */
+  readonly resultKey: (attempt: number) => string;
+  readonly now: Date;
+}
+
+export interface RunEvent {
+  readonly type: "Normal" | "Warning";
+  readonly reason: string;
+  readonly message: string;
+}
+
+/** What the controller should do for a TaskRun, and the status it should then have. */
+export interface RunDecision {
+  status: TaskRunStatus;
+  /** Create the Job of this attempt (1-based). */
+  createAttempt?: number;
+  /** Delete this Job (a cancelled run's active attempt). */
+  deleteJob?: string;
+  /** Look at the run again at this time. */
+  requeueAt?: Date;
+  events: RunEvent[];
+}
+
+export function isFinished(phase: TaskRunPhase | undefined): boolean {
+  return phase !== undefined && FINISHED_PHASES.has(phase);
+}
+
+/** The next step of a one-off (not scheduled) TaskRun. */
+export function decide(facts: RunFacts): RunDecision {
+  const { run, now } = facts;
+  const previous = run.status ?? {};
+  const generation = run.metadata.generation ?? 0;
+  const status: TaskRunStatus = structuredClone(previous);
+  status.observedGeneration = generation;
+  status.conditions ??= [];
+  const events: RunEvent[] = [];
+  const condition = (type: string, value: Condition["status"], reason: string, message: string) =>
+    setCondition(
+      status.conditions as Condition[],
+      { type, status: value, reason, message, observedGeneration: generation },
+      now,
+    );
+  const finish = (phase: TaskRunPhase, succeeded: Condition["status"], reason: string, message: string) => {
+    status.phase = phase;
+    status.completionTime ??= toIso(now);
+    delete status.nextAttemptTime;
+    condition("Succeeded", succeeded, reason, message);
+    if (status.startTime && status.completionTime) {
+      status.duration = formatDuration(
+        (Date.parse(status.completionTime) - Date.parse(status.startTime)) / 1000,
+      );
+    }
+    events.push({ type: succeeded === "True" ? "Normal" : "Warning", reason, message });
+  };
+  const decision: RunDecision = { status, events };
+
+  if (isFinished(previous.phase)) return { status: previous, events: [] };
+
+  if (!facts.input.valid) {
+    condition("InputValid", "False", facts.input.reason, facts.input.message);
+    finish("Failed", "False", facts.input.reason, facts.input.message);
+    return decision;
+  }
+  condition("InputValid", "True", facts.input.reason, "input matches the task's schema");
+  status.queue = run.spec.queue ?? facts.input.task.queue;
+
+  // Attempts: what the status recorded, brought up to date with the Jobs that exist.
+  const attempts = new Map<number, AttemptStatus>((previous.attempts ?? []).map((a) => [a.attempt, a]));
+  for (const { attempt, job, pod } of facts.jobs) {
+    const before = attempts.get(attempt);
+    if (before?.completionTime) continue;
+    attempts.set(attempt, { ...observeAttempt(attempt, job, pod, facts.softSeconds) });
+  }
+  for (const [n, a] of attempts) {
+    if (!a.completionTime && !facts.jobs.some((j) => j.attempt === n)) {
+      attempts.set(n, {
+        ...a,
+        completionTime: toIso(now),
+        reason: "JobDeleted",
+        message: `Job ${a.job} disappeared`,
+      });
+    }
+  }
+  const ordered = [...attempts.values()].sort((a, b) => a.attempt - b.attempt);
+  status.attempts = ordered;
+  status.attemptCount = ordered.length;
+  const latest = ordered.at(-1);
+  if (latest) status.resultRef = facts.resultKey(latest.attempt);
+
+  if (latest && !latest.completionTime) {
+    if (run.spec.cancel) {
+      latest.completionTime = toIso(now);
+      latest.reason = "Cancelled";
+      latest.message = "spec.cancel is true: the Job was deleted";
+      decision.deleteJob = latest.job;
+      finish("Cancelled", "False", "Cancelled", `cancelled during attempt ${latest.attempt}`);
+      return decision;
+    }
+    status.phase = "Running";
+    condition("Succeeded", "Unknown", "Running", `attempt ${latest.attempt} is running (Job ${latest.job})`);
+    return decision;
+  }
+
+  if (latest?.reason === "Succeeded") {
+    status.completionTime = latest.completionTime;
+    finish("Succeeded", "True", "Succeeded", `attempt ${latest.attempt} succeeded`);
+    return decision;
+  }
+  if (latest && !RETRYABLE.has(latest.reason ?? "")) {
+    finish(
+      "Failed",
+      "False",
+      latest.reason === "Permanent" ? "PermanentFailure" : (latest.reason ?? "Failed"),
+      `attempt ${latest.attempt}: ${latest.message ?? latest.reason}`,
+    );
+    return decision;
+  }
+  if (latest && latest.attempt >= facts.retry.maxAttempts) {
+    finish(
+      "Failed",
+      "False",
+      latest.reason === "HardTimeout" || latest.reason === "SoftTimeout" ? latest.reason : "RetriesExhausted",
+      `attempt ${latest.attempt} of ${facts.retry.maxAttempts}: ${latest.message ?? latest.reason}`,
+    );
+    return decision;
+  }
+  if (latest && !status.nextAttemptTime) {
+    const delay = backoffSeconds(
+      facts.retry.backoff,
+      latest.attempt,
+      run.metadata.uid ?? run.metadata.name ?? "",
+    );
+    status.nextAttemptTime = toIsoMillis(
+      new Date(Date.parse(latest.completionTime ?? toIso(now) ?? "") + delay * 1000),
+    );
+    events.push({
+      type: "Warning",
+      reason: "AttemptFailed",
+      message: `attempt ${latest.attempt} failed (${latest.reason}); next attempt at ${status.nextAttemptTime}`,
+    });
+  }
+
+  const objection = mayStart({ spec: run.spec, status, now });
+  if (objection?.verdict === "finish") {
+    condition("Admitted", "False", objection.reason, objection.message);
+    finish(objection.phase, "False", objection.reason, objection.message);
+    return decision;
+  }
+  if (objection?.verdict === "wait") {
+    status.phase = objection.phase;
+    condition("Admitted", "False", objection.reason, objection.message);
+    condition("Succeeded", "Unknown", objection.reason, objection.message);
+    if (objection.until) decision.requeueAt = objection.until;
+    return decision;
+  }
+
+  const next = (latest?.attempt ?? 0) + 1;
+  const name = jobName(run.metadata.name ?? "", next);
+  delete status.nextAttemptTime;
+  status.startTime ??= toIso(now);
+  status.phase = "Running";
+  status.attempts = [...ordered, { attempt: next, job: name, startTime: toIso(now) }];
+  status.attemptCount = next;
+  status.resultRef = facts.resultKey(next);
+  condition("Admitted", "True", "Admitted", `attempt ${next} admitted`);
+  condition("Succeeded", "Unknown", "Running", `attempt ${next} is running (Job ${name})`);
+  events.push({ type: "Normal", reason: "Started", message: `attempt ${next}: created Job ${name}` });
+  decision.createAttempt = next;
+  return decision;
+}
+
+/** RFC 3339 with milliseconds: backoff delays are not whole seconds. */
+function toIsoMillis(date: Date): string {
+  return date.toISOString();
+}

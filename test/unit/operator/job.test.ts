@@ -1,0 +1,104 @@
+import { describe, expect, it } from "vitest";
+import { operatorConfigSchema } from "../../../src/operator/config.ts";
+import { buildJob, effectiveTimeouts, RUNNER_COMMAND } from "../../../src/operator/resources/job.ts";
+import { taskRun } from "./builders.ts";
+
+const config = operatorConfigSchema.parse({
+  kube: {},
+  runner: { redisUrl: "redis://127.0.0.1:6379", redisPasswordSecret: "redis/password" },
+  leaderElection: { identity: "test" },
+  http: {},
+});
+
+function build(spec = {}, attempt = 2) {
+  return buildJob({
+    run: taskRun({ input: { a: 1 }, ...spec }),
+    attempt,
+    queue: "emails",
+    timeouts: effectiveTimeouts(30, { softSeconds: 10 }),
+    image: "ghcr.io/synthetiq/tasks:0.1.0",
+    runner: config.runner,
+  });
+}
+const envOf = (job: ReturnType<typeof build>) =>
+  Object.fromEntries(job.spec.template.spec.containers[0]!.env.map((e) => [e.name, e.value ?? e.valueFrom]));
+
+describe("the Job of an attempt", () => {
+  it("carries the runner contract in its env, with the Redis password by reference only", () => {
+    const env = envOf(build());
+    expect(env).toMatchObject({
+      TASK_NAME: "testing.noop",
+      TASKRUN_NAMESPACE: "default",
+      TASKRUN_NAME: "welcome-1",
+      TASKRUN_UID: "uid-1",
+      TASK_ATTEMPT: "2",
+      TASK_IDEMPOTENCY_KEY: "uid-1",
+      TASK_INPUT: '{"a":1}',
+      TASK_SOFT_TIMEOUT_SECONDS: "10",
+      REDIS_URL: "redis://127.0.0.1:6379",
+      RESULT_TTL_SECONDS: "86400",
+      REDIS_PASSWORD: { secretKeyRef: { name: "redis", key: "password" } },
+    });
+    expect(build().spec.template.spec.containers[0]!.command).toEqual(RUNNER_COMMAND);
+    expect(envOf(build({ idempotencyKey: "order-42" })).TASK_IDEMPOTENCY_KEY).toBe("order-42");
+  });
+
+  it("is one attempt only, owned by its TaskRun, with the exit-code policy and the hard timeout", () => {
+    const job = build();
+    expect(job.metadata.name).toBe("welcome-1-a2");
+    expect(job.spec.backoffLimit).toBe(0);
+    expect(job.spec.activeDeadlineSeconds).toBe(40);
+    expect(job.metadata.ownerReferences[0]).toMatchObject({
+      kind: "TaskRun",
+      uid: "uid-1",
+      controller: true,
+    });
+    expect(job.spec.podFailurePolicy.rules).toEqual([
+      { action: "FailJob", onExitCodes: { containerName: "runner", operator: "In", values: [2] } },
+      { action: "Ignore", onPodConditions: [{ type: "DisruptionTarget" }] },
+    ]);
+    expect(job.metadata.labels).toMatchObject({
+      "tasks.synthetiq.io/taskrun": "welcome-1",
+      "tasks.synthetiq.io/task": "testing.noop",
+      "tasks.synthetiq.io/queue": "emails",
+      "tasks.synthetiq.io/attempt": "2",
+    });
+  });
+
+  it("runs restricted: non-root 65532, no privilege escalation, no capabilities, read-only root with /tmp", () => {
+    const pod = build().spec.template.spec;
+    const container = pod.containers[0]!;
+    expect(pod.securityContext).toMatchObject({
+      runAsNonRoot: true,
+      runAsUser: 65532,
+      seccompProfile: { type: "RuntimeDefault" },
+    });
+    expect(container.securityContext).toEqual({
+      allowPrivilegeEscalation: false,
+      readOnlyRootFilesystem: true,
+      runAsNonRoot: true,
+      capabilities: { drop: ["ALL"] },
+    });
+    expect(container.volumeMounts).toContainEqual({ name: "tmp", mountPath: "/tmp" });
+    expect(pod.restartPolicy).toBe("Never");
+  });
+
+  it("mounts input from a Secret as a file instead of inlining it", () => {
+    const job = build({ input: undefined, inputFrom: { secretKeyRef: { name: "big", key: "payload" } } });
+    const env = envOf(job);
+    expect(env.TASK_INPUT).toBeUndefined();
+    expect(env.TASK_INPUT_FILE).toBe("/var/run/synthetiq/input/input.json");
+    expect(job.spec.template.spec.volumes).toContainEqual({
+      name: "input",
+      secret: { secretName: "big", items: [{ key: "payload", path: "input.json" }] },
+    });
+  });
+
+  it("takes timeouts field by field and gives a soft-only timeout a hard one after the grace", () => {
+    expect(effectiveTimeouts(30, { hardSeconds: 5 }, { softSeconds: 2, hardSeconds: 100 })).toEqual({
+      softSeconds: 2,
+      hardSeconds: 5,
+    });
+    expect(effectiveTimeouts(30, undefined)).toEqual({ softSeconds: undefined, hardSeconds: undefined });
+  });
+});
