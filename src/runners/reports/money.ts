@@ -39,3 +39,12 @@ export function decimalString(amountMinor: number | bigint | string, currency: s
   const abs = (value < 0n ? -value : value).toString().padStart(digits + 1, "0");
   return digits === 0 ? `${sign}${abs}` : `${sign}${abs.slice(0, -digits)}.${abs.slice(-digits)}`;
 }
+
+/** True when `locale` is a well-formed BCP 47 tag Intl accepts ("de-DE", "en"). */
+export function isLocale(locale: string): boolean {
+  try {
+    return Intl.getCanonicalLocales(locale).length === 1;
+  } catch {
+    return false;
+  }
+}

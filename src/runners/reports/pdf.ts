@@ -80,8 +80,13 @@ export interface TableColumn {
 }
 
 /** A simple ruled table that breaks across pages, repeating its header. */
-export function drawTable(doc: PdfDocument, columns: TableColumn[], rows: string[][]): void {
-  const left = doc.page.margins.left;
+export function drawTable(
+  doc: PdfDocument,
+  columns: TableColumn[],
+  rows: string[][],
+  options: { x?: number } = {},
+): void {
+  const left = options.x ?? doc.page.margins.left;
   const rowHeight = 16;
   const drawRow = (cells: string[], bold: boolean) => {
     if (doc.y + rowHeight > doc.page.height - doc.page.margins.bottom) {
@@ -112,7 +117,6 @@ export function drawTable(doc: PdfDocument, columns: TableColumn[], rows: string
       .lineWidth(bold ? 1 : 0.3)
       .strokeColor("#999999")
       .stroke();
-    doc.x = left;
     doc.y = y + rowHeight;
   };
   drawRow(
@@ -120,5 +124,6 @@ export function drawTable(doc: PdfDocument, columns: TableColumn[], rows: string
     true,
   );
   for (const row of rows) drawRow(row, false);
+  doc.x = doc.page.margins.left;
   doc.moveDown(0.5);
 }

@@ -4,6 +4,7 @@ import { z } from "zod";
 import { loadPeriodData, streamPeriodOrders } from "../cdp/report-queries.ts";
 import type { TaskContext } from "../sdk/task.ts";
 import { PermanentError } from "../sdk/task.ts";
+import { isLocale } from "./money.ts";
 import { ordersCsvStream } from "./orders-csv.ts";
 import {
   assertTimeZone,
@@ -33,7 +34,11 @@ const timeZone = z
 const common = {
   timeZone,
   topModels: z.number().int().min(1).max(50).default(10).describe("How many models the top lists show"),
-  locale: z.string().min(2).default("en-US").describe("Locale of amounts in the PDF"),
+  locale: z
+    .string()
+    .refine(isLocale, "not a BCP 47 locale such as en-US")
+    .default("en-US")
+    .describe("Locale of amounts in the PDF"),
   recipients: z.array(z.email()).max(50).default([]).describe("Mail the report's links to these addresses"),
 };
 
