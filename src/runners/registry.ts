@@ -15,7 +15,6 @@ import { sendOrderConfirmation } from "./email/order-confirmation.ts";
 import { sendWelcomeEmail } from "./email/welcome.ts";
 import { generateDailyReport } from "./reports/generate-daily-report.ts";
 import { generateInvoicePdf } from "./reports/generate-invoice-pdf.ts";
-import { generateInvoicePdf } from "./reports/generate-invoice-pdf.ts";
 import { generateMonthlyReport } from "./reports/generate-monthly-report.ts";
 import type { QueueName, RetryPolicy, TaskDefinition, TaskSchedule, TaskTimeouts } from "./sdk/task.ts";
 import { testingTasks } from "./testing/tasks.ts";
@@ -27,7 +26,6 @@ const definitions: TaskDefinition[] = [
   cleanupExpiredSessions,
   generateDailyReport,
   generateMonthlyReport,
-  generateInvoicePdf,
   generateInvoicePdf,
   // Test-only tasks (sleep, exit codes, flaky) for the operator's end-to-end tests.
   ...(process.env.RUNNER_ENABLE_TEST_TASKS === "1" ? testingTasks : []),
