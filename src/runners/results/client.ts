@@ -51,35 +51,31 @@ export class ResultsClient {
       record !== null && record.status !== "running" && (record.final || options.anyAttempt === true);
     const subscriber = this.#redis.duplicate();
     const channel = doneChannel(ref);
+    let timer: NodeJS.Timeout | undefined;
+    let onAbort: (() => void) | undefined;
     try {
       return await new Promise<ResultRecord>((resolve, reject) => {
-        const fail = (error: unknown) => reject(error);
         subscriber.on("message", (from: string, json: string) => {
-          if (from !== channel) return;
-          const record = JSON.parse(json) as ResultRecord;
+          const record = from === channel ? (JSON.parse(json) as ResultRecord) : null;
           if (done(record)) resolve(record);
         });
         if (options.timeoutMs !== undefined) {
-          const timer = setTimeout(
-            () =>
-              fail(
-                new ResultWaitTimeoutError(
-                  `no final result for ${ref.namespace}/${ref.name} within ${options.timeoutMs} ms`,
-                ),
-              ),
-            options.timeoutMs,
-          );
-          timer.unref();
+          const message = `no final result for ${ref.namespace}/${ref.name} within ${options.timeoutMs} ms`;
+          timer = setTimeout(() => reject(new ResultWaitTimeoutError(message)), options.timeoutMs);
         }
-        options.signal?.addEventListener("abort", () => fail(options.signal?.reason), { once: true });
+        onAbort = () => reject(options.signal?.reason);
+        if (options.signal?.aborted) onAbort();
+        options.signal?.addEventListener("abort", onAbort, { once: true });
         subscriber
           .subscribe(channel)
           .then(() => this.read(ref))
           .then((record) => {
             if (done(record)) resolve(record);
-          }, fail);
+          }, reject);
       });
     } finally {
+      clearTimeout(timer);
+      if (onAbort) options.signal?.removeEventListener("abort", onAbort);
       subscriber.disconnect();
     }
   }
