@@ -35,7 +35,11 @@ afterAll(async () => {
 
 describe("CDP migrations", () => {
   it("apply each file once even when runners start together", async () => {
-    const results = await Promise.all([migrate(pool, migrationsDir), migrate(pool, migrationsDir), migrate(pool, migrationsDir)]);
+    const results = await Promise.all([
+      migrate(pool, migrationsDir),
+      migrate(pool, migrationsDir),
+      migrate(pool, migrationsDir),
+    ]);
     expect(results.flat()).toEqual(["001_sessions.sql"]);
     const { rows } = await pool.query("SELECT version, name FROM schema_migrations");
     expect(rows).toEqual([{ version: 1, name: "001_sessions.sql" }]);
@@ -69,15 +73,26 @@ describe("email.cleanup_expired_sessions", () => {
       `SELECT count(*) FILTER (WHERE expires_at >= now()) AS live, count(*) FILTER (WHERE expires_at < now()) AS expired FROM sessions`,
     );
     expect(rows[0]).toEqual({ live: "1000", expired: "0" });
-    expect(record.progress).toMatchObject({ fraction: 1, message: "deleted 12345 of 12345 expired sessions" });
+    expect(record.progress).toMatchObject({
+      fraction: 1,
+      message: "deleted 12345 of 12345 expired sessions",
+    });
     const progress = lines.map((l) => JSON.parse(l)).filter((l) => l.msg === "progress");
     expect(progress).toHaveLength(13);
-    expect(progress[0]).toMatchObject({ fraction: 1000 / 12345, task: "email.cleanup_expired_sessions", attempt: 1 });
+    expect(progress[0]).toMatchObject({
+      fraction: 1000 / 12345,
+      task: "email.cleanup_expired_sessions",
+      attempt: 1,
+    });
   });
 
   it("with nothing expired, deletes nothing and succeeds", async () => {
     await pool.query("DELETE FROM sessions WHERE expires_at < now()");
-    const { record, exitCode } = await runAttemptInProcess(cleanupExpiredSessions, {}, { redisUrl: inject("redisUrl"), databaseUrl });
+    const { record, exitCode } = await runAttemptInProcess(
+      cleanupExpiredSessions,
+      {},
+      { redisUrl: inject("redisUrl"), databaseUrl },
+    );
     expect(exitCode).toBe(0);
     expect(record.output).toMatchObject({ deleted: 0, batches: 0 });
   });
