@@ -1,7 +1,6 @@
 // The runner's configuration, read from the environment and validated once at start-up, then
 // passed down. Each integration has its own section; secrets arrive as env vars from Secret refs.
-// To add a section: add it to `runnerConfigSchema`, and map its env vars either in `ENV_NAMES`
-// (flat settings) or in a `...ConfigFromEnv(env)` function merged by `readRunnerConfig`.
+// To add a section: add it to `runnerConfigSchema` (flat settings) and map each env var in `ENV_NAMES`.
 import { z } from "zod";
 
 /** A boolean that also accepts the env spellings "true"/"false"/"1"/"0"/"yes"/"no". */
@@ -142,7 +141,7 @@ export function readRunnerConfig(env: Env): RunnerConfig {
     const value = setting(env, name);
     if (value !== undefined && raw[section]) raw[section][key] = value;
   }
-  return parseOrExplain(runnerConfigSchema, { ...raw, ...modelsConfigFromEnv(env) }, envNameOf);
+  return parseOrExplain(runnerConfigSchema, raw, envNameOf);
 }
 
 /** Builds a configuration from typed values (tests, the in-process runner): defaults fill the rest. */
@@ -153,32 +152,6 @@ export function buildRunnerConfig(overrides: DeepPartial<RunnerConfigInput> = {}
 }
 
 export type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? Partial<T[K]> : T[K] };
-
-/** The raw (unvalidated) model-task sections from the environment; runnerConfigSchema validates them. */
-export function modelsConfigFromEnv(env: NodeJS.ProcessEnv) {
-  const bucket = env.ARTIFACTS_S3_BUCKET;
-  return {
-    artifacts: {
-      dir: env.ARTIFACTS_DIR || undefined,
-      s3: bucket
-        ? {
-            bucket,
-            endpoint: env.ARTIFACTS_S3_ENDPOINT || undefined,
-            region: env.ARTIFACTS_S3_REGION || env.AWS_REGION || undefined,
-            forcePathStyle: env.ARTIFACTS_S3_FORCE_PATH_STYLE === "true",
-          }
-        : undefined,
-    },
-    ecr: {
-      region: env.AWS_REGION || undefined,
-      endpoint: env.ECR_ENDPOINT || undefined,
-      registryEndpoint: env.ECR_REGISTRY_ENDPOINT || undefined,
-    },
-    thumbnails: {
-      sizes: env.THUMBNAIL_SIZES ? env.THUMBNAIL_SIZES.split(",").map((s) => Number(s.trim())) : undefined,
-    },
-  };
-}
 
 // ---- The TaskRun this process runs (set by the operator on the Job's container) ----
 

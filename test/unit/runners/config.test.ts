@@ -69,3 +69,10 @@ describe("TaskRun environment", () => {
     expect(() => readRunEnvironment({ ...base, TASK_ATTEMPT: "0" })).toThrow(/TASK_ATTEMPT: /);
   });
 });
+
+describe("sections of other task families", () => {
+  it("are read from their env vars too (artifact storage on S3)", () => {
+    const config = readRunnerConfig({ ARTIFACTS_S3_BUCKET: "models", ARTIFACTS_S3_FORCE_PATH_STYLE: "true" });
+    expect(config.artifacts).toMatchObject({ s3Bucket: "models", s3ForcePathStyle: true });
+  });
+});
