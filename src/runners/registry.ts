@@ -13,6 +13,7 @@ import { cleanupExpiredSessions } from "./email/cleanup-sessions.ts";
 import { sendLicenseEmail } from "./email/license.ts";
 import { sendOrderConfirmation } from "./email/order-confirmation.ts";
 import { sendWelcomeEmail } from "./email/welcome.ts";
+import { exportCustomerData } from "./reports/export-customer-data.ts";
 import { generateDailyReport } from "./reports/generate-daily-report.ts";
 import { generateInvoicePdf } from "./reports/generate-invoice-pdf.ts";
 import { generateMonthlyReport } from "./reports/generate-monthly-report.ts";
@@ -27,6 +28,7 @@ const definitions: TaskDefinition[] = [
   generateDailyReport,
   generateMonthlyReport,
   generateInvoicePdf,
+  exportCustomerData,
   // Test-only tasks (sleep, exit codes, flaky) for the operator's end-to-end tests.
   ...(process.env.RUNNER_ENABLE_TEST_TASKS === "1" ? testingTasks : []),
 ];
