@@ -20,7 +20,7 @@ import { generateMonthlyReport } from "./reports/generate-monthly-report.ts";
 import type { QueueName, RetryPolicy, TaskDefinition, TaskSchedule, TaskTimeouts } from "./sdk/task.ts";
 import { testingTasks } from "./testing/tasks.ts";
 
-const definitions: TaskDefinition[] = [
+const productionTasks = [
   sendWelcomeEmail,
   sendOrderConfirmation,
   sendLicenseEmail,
@@ -29,6 +29,13 @@ const definitions: TaskDefinition[] = [
   generateMonthlyReport,
   generateInvoicePdf,
   exportCustomerData,
+] as const;
+
+/** The production tasks with their names and zod types kept: the SDK's typed `enqueue` reads them. */
+export type BuiltInTaskDefinition = (typeof productionTasks)[number];
+
+const definitions: TaskDefinition[] = [
+  ...productionTasks,
   // Test-only tasks (sleep, exit codes, flaky) for the operator's end-to-end tests.
   ...(process.env.RUNNER_ENABLE_TEST_TASKS === "1" ? testingTasks : []),
 ];

@@ -71,9 +71,10 @@ export interface TaskDefinition<I extends z.ZodType = z.ZodType, O extends z.Zod
   run(input: z.output<I>, ctx: TaskContext): Promise<z.input<O>>;
 }
 
-export function defineTask<I extends z.ZodType, O extends z.ZodType = z.ZodUnknown>(
-  definition: TaskDefinition<I, O>,
-): TaskDefinition<I, O> {
+/** Keeps the task's name as a literal type, so that the SDK can map task names to input/output types. */
+export function defineTask<const N extends string, I extends z.ZodType, O extends z.ZodType = z.ZodUnknown>(
+  definition: TaskDefinition<I, O> & { readonly name: N },
+): TaskDefinition<I, O> & { readonly name: N } {
   return Object.freeze({ ...definition });
 }
 
