@@ -20,7 +20,9 @@ import {
   type ClusterState,
   type ComponentState,
   readState,
+  registerUser,
   removeState,
+  unregisterUser,
   withClusterLock,
   writeState,
 } from "./state.ts";
@@ -201,11 +203,12 @@ async function waitNodeReady(layout: ClusterLayout, state: ClusterState, timeout
  * component died) is stopped and started afresh.
  */
 export async function startCluster(
-  options: { persistent?: boolean; layout?: ClusterLayout } = {},
+  options: { persistent?: boolean; layout?: ClusterLayout; registerUser?: boolean } = {},
 ): Promise<StartedCluster> {
   const layout = options.layout ?? clusterLayout();
   return withClusterLock(layout, async () => {
     const begin = Date.now();
+    if (options.registerUser) registerUser(layout);
     const existing = readState(layout);
     let reused = false;
     let state: ClusterState;
@@ -235,6 +238,26 @@ export async function stopCluster(layout = clusterLayout()): Promise<boolean> {
     if (!state) return false;
     await stopAll(layout, state);
     return true;
+  });
+}
+
+/**
+ * For test runs: start or reuse the cluster and register this process as a user of it. Pair with
+ * releaseCluster(): the last user out stops a cluster that tests started; one started by
+ * `cluster:up` keeps running.
+ */
+export function acquireCluster(layout = clusterLayout()): Promise<StartedCluster> {
+  return startCluster({ layout, registerUser: true });
+}
+
+/** Unregisters this process; stops the cluster when it was started by tests and nobody else uses it. */
+export async function releaseCluster(layout = clusterLayout()): Promise<"stopped" | "left-running"> {
+  return withClusterLock(layout, async () => {
+    const others = unregisterUser(layout);
+    const state = readState(layout);
+    if (!state || state.persistent || others > 0) return "left-running";
+    await stopAll(layout, state);
+    return "stopped";
   });
 }
 

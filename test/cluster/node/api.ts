@@ -30,7 +30,8 @@ export class NodeApi {
     if (hit && Date.now() - hit.at < CACHE_TTL_MS) return hit.value;
     const value = load();
     this.#cache.set(key, { at: Date.now(), value });
-    value.catch(() => this.#cache.delete(key));
+    // Only found objects are cached: a missing one is looked up again on the next retry.
+    value.then((v) => v === undefined && this.#cache.delete(key)).catch(() => this.#cache.delete(key));
     if (this.#cache.size > 2_000) this.#cache.clear();
     return value;
   }

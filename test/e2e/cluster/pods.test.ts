@@ -1,0 +1,237 @@
+// What the process node does with a pod, as a kubelet would: deletion (SIGTERM, grace period,
+// SIGKILL, terminal status), environment resolution, volumes, the container's user, and logs
+// served to `kubectl logs` through the API server.
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { type CoreV1Api, PatchStrategy, setHeaderOptions, type V1Pod } from "@kubernetes/client-node";
+import { describe, expect, test } from "vitest";
+import { clients, kubectl, useTestNamespace, waitFor } from "../../harness/kube.ts";
+import { nodePod } from "./builders.ts";
+
+const ns = useTestNamespace("e2e-pods");
+// Keeps the pod object after the node's final deletion so that its last status can be read.
+const HOLD = "synthetiq.io/e2e-hold";
+
+async function release(core: CoreV1Api, name: string) {
+  await core.patchNamespacedPod(
+    { name, namespace: ns.name, body: [{ op: "remove", path: "/metadata/finalizers" }] },
+    setHeaderOptions("Content-Type", PatchStrategy.JsonPatch),
+  );
+}
+
+const phaseIs =
+  (...phases: string[]) =>
+  (p: V1Pod) =>
+    phases.includes(p.status?.phase ?? "");
+
+describe.concurrent("the process node", () => {
+  test("a pod deleted while running gets SIGTERM and ends with a terminal status", async () => {
+    const { core } = clients();
+    const marker = join(mkdtempSync(join(tmpdir(), "e2e-sigterm-")), "marker");
+    const script = `process.on("SIGTERM", () => { require("fs").writeFileSync(process.env.MARKER, "SIGTERM"); process.exit(0); });
+      setInterval(() => {}, 1000);`;
+    await core.createNamespacedPod({
+      namespace: ns.name,
+      body: nodePod("graceful", script, {
+        finalizers: [HOLD],
+        container: { env: [{ name: "MARKER", value: marker }] },
+      }),
+    });
+    await waitFor(
+      "pod graceful Running",
+      () => core.readNamespacedPod({ name: "graceful", namespace: ns.name }),
+      phaseIs("Running"),
+    );
+    await core.deleteNamespacedPod({ name: "graceful", namespace: ns.name, gracePeriodSeconds: 20 });
+    const pod = await waitFor(
+      "pod graceful terminal",
+      () => core.readNamespacedPod({ name: "graceful", namespace: ns.name }),
+      phaseIs("Succeeded", "Failed"),
+      30_000,
+    );
+    expect(readFileSync(marker, "utf8")).toBe("SIGTERM");
+    expect(pod.status?.phase).toBe("Succeeded");
+    expect(pod.status?.containerStatuses?.[0]?.state?.terminated).toMatchObject({
+      exitCode: 0,
+      reason: "Completed",
+    });
+    await release(core, "graceful");
+  });
+
+  test("a container that ignores SIGTERM is killed when the grace period ends (exit 137)", async () => {
+    const { core } = clients();
+    const script = `process.on("SIGTERM", () => console.log("ignoring SIGTERM")); setInterval(() => {}, 1000);`;
+    await core.createNamespacedPod({
+      namespace: ns.name,
+      body: nodePod("stubborn", script, { finalizers: [HOLD] }),
+    });
+    await waitFor(
+      "pod stubborn Running",
+      () => core.readNamespacedPod({ name: "stubborn", namespace: ns.name }),
+      phaseIs("Running"),
+    );
+    const deletedAt = Date.now();
+    await core.deleteNamespacedPod({ name: "stubborn", namespace: ns.name, gracePeriodSeconds: 2 });
+    const pod = await waitFor(
+      "pod stubborn terminal",
+      () => core.readNamespacedPod({ name: "stubborn", namespace: ns.name }),
+      phaseIs("Succeeded", "Failed"),
+      30_000,
+    );
+    expect(Date.now() - deletedAt).toBeGreaterThanOrEqual(2_000);
+    expect(pod.status?.phase).toBe("Failed");
+    expect(pod.status?.containerStatuses?.[0]?.state?.terminated).toMatchObject({
+      exitCode: 137,
+      reason: "Error",
+    });
+    await release(core, "stubborn");
+  });
+
+  test("env is resolved (value, fieldRef, configMapKeyRef, secretKeyRef, envFrom, optional) and served by kubectl logs", async () => {
+    const { core } = clients();
+    await core.createNamespacedConfigMap({
+      namespace: ns.name,
+      body: { metadata: { name: "settings" }, data: { LEVEL: "debug", REGION: "eu" } },
+    });
+    await core.createNamespacedSecret({
+      namespace: ns.name,
+      body: { metadata: { name: "creds" }, stringData: { password: "s3cret" } },
+    });
+    const keys = [
+      "GREETING",
+      "POD_NAME",
+      "POD_NS",
+      "NODE",
+      "LEVEL",
+      "CFG_REGION",
+      "PASSWORD",
+      "MISSING",
+      "KUBERNETES_SERVICE_HOST",
+    ];
+    const script = `console.log(JSON.stringify(Object.fromEntries(${JSON.stringify(keys)}.map((k) => [k, process.env[k] ?? null]))))`;
+    await core.createNamespacedPod({
+      namespace: ns.name,
+      body: nodePod("env", script, {
+        container: {
+          envFrom: [
+            { prefix: "CFG_", configMapRef: { name: "settings" } },
+            { secretRef: { name: "absent", optional: true } },
+          ],
+          env: [
+            { name: "POD_NAME", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } },
+            { name: "GREETING", value: "hello $(POD_NAME)" },
+            { name: "POD_NS", valueFrom: { fieldRef: { fieldPath: "metadata.namespace" } } },
+            { name: "NODE", valueFrom: { fieldRef: { fieldPath: "spec.nodeName" } } },
+            { name: "LEVEL", valueFrom: { configMapKeyRef: { name: "settings", key: "LEVEL" } } },
+            { name: "PASSWORD", valueFrom: { secretKeyRef: { name: "creds", key: "password" } } },
+            {
+              name: "MISSING",
+              valueFrom: { configMapKeyRef: { name: "settings", key: "nope", optional: true } },
+            },
+          ],
+        },
+      }),
+    });
+    await waitFor(
+      "pod env Succeeded",
+      () => core.readNamespacedPod({ name: "env", namespace: ns.name }),
+      phaseIs("Succeeded"),
+    );
+    const logs = await kubectl(["logs", "-n", ns.name, "env"]);
+    expect(logs.stderr).toBe("");
+    expect(JSON.parse(logs.stdout)).toEqual({
+      GREETING: "hello env",
+      POD_NAME: "env",
+      POD_NS: ns.name,
+      NODE: "local-node",
+      LEVEL: "debug",
+      CFG_REGION: "eu",
+      PASSWORD: "s3cret",
+      MISSING: null,
+      KUBERNETES_SERVICE_HOST: "127.0.0.1",
+    });
+  });
+
+  test("a missing required ConfigMap keeps the container waiting with CreateContainerConfigError", async () => {
+    const { core } = clients();
+    await core.createNamespacedPod({
+      namespace: ns.name,
+      body: nodePod("no-config", "process.exit(0)", {
+        container: { env: [{ name: "X", valueFrom: { configMapKeyRef: { name: "later", key: "x" } } }] },
+      }),
+    });
+    const pod = await waitFor(
+      "pod no-config waiting on its ConfigMap",
+      () => core.readNamespacedPod({ name: "no-config", namespace: ns.name }),
+      (p) => p.status?.containerStatuses?.[0]?.state?.waiting?.reason === "CreateContainerConfigError",
+    );
+    expect(pod.status?.phase).toBe("Pending");
+    expect(pod.status?.containerStatuses?.[0]?.state?.waiting?.message).toContain(
+      'configmap "later" not found',
+    );
+    await core.createNamespacedConfigMap({
+      namespace: ns.name,
+      body: { metadata: { name: "later" }, data: { x: "1" } },
+    });
+    await waitFor(
+      "pod no-config Succeeded",
+      () => core.readNamespacedPod({ name: "no-config", namespace: ns.name }),
+      phaseIs("Succeeded"),
+    );
+  });
+
+  test("volumes are mounted at their mountPath in the container's own mount namespace, as runAsUser", async () => {
+    const { core } = clients();
+    await core.createNamespacedConfigMap({
+      namespace: ns.name,
+      body: { metadata: { name: "files" }, data: { "app.json": '{"ok":true}' } },
+    });
+    await core.createNamespacedSecret({
+      namespace: ns.name,
+      body: { metadata: { name: "keys" }, stringData: { key: "k1" } },
+    });
+    const script = `const fs = require("fs");
+      fs.writeFileSync("/scratch/out", "x");
+      console.log(JSON.stringify({
+        config: fs.readFileSync("/etc/app/app.json", "utf8"),
+        secret: fs.readFileSync("/etc/keys/key", "utf8"),
+        scratch: fs.readFileSync("/scratch/out", "utf8"),
+        uid: process.getuid(), gid: process.getgid(),
+      }));`;
+    await core.createNamespacedPod({
+      namespace: ns.name,
+      body: nodePod("volumes", script, {
+        pod: {
+          securityContext: { runAsUser: 1234, runAsGroup: 2345 },
+          volumes: [
+            { name: "config", configMap: { name: "files" } },
+            { name: "keys", secret: { secretName: "keys" } },
+            { name: "scratch", emptyDir: {} },
+          ],
+        },
+        container: {
+          volumeMounts: [
+            { name: "config", mountPath: "/etc/app", readOnly: true },
+            { name: "keys", mountPath: "/etc/keys", readOnly: true },
+            { name: "scratch", mountPath: "/scratch" },
+          ],
+        },
+      }),
+    });
+    const pod = await waitFor(
+      "pod volumes terminal",
+      () => core.readNamespacedPod({ name: "volumes", namespace: ns.name }),
+      phaseIs("Succeeded", "Failed"),
+    );
+    const logs = await kubectl(["logs", "-n", ns.name, "volumes"]);
+    expect(pod.status?.phase, logs.stdout).toBe("Succeeded");
+    expect(JSON.parse(logs.stdout)).toEqual({
+      config: '{"ok":true}',
+      secret: "k1",
+      scratch: "x",
+      uid: 1234,
+      gid: 2345,
+    });
+  });
+});
