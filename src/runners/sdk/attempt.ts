@@ -183,7 +183,10 @@ export async function runAttempt(options: AttemptOptions): Promise<AttemptOutcom
     },
   };
 
-  log.info("task started", { processUptimeMs: Math.round(performance.now()) });
+  log.info("task started", {
+    processUptimeMs: Math.round(performance.now()),
+    rssBytes: process.memoryUsage.rss(),
+  });
   const settled = await settleWithinGrace(
     Promise.resolve().then(() => definition.run(input, ctx)),
     controller.signal,
