@@ -98,13 +98,12 @@ describe("Grafana dashboard", () => {
   it("covers queues, throughput, latency percentiles, failures by task and reason, concurrency and scaling", () => {
     const exprs = panels.flatMap((p) => (p.targets ?? []).map((t) => t.expr)).join("\n");
     for (const metric of [
-      "synthetiq_queue_pending",
-      "synthetiq_queue_running",
+      "synthetiq_queue_pending_taskruns",
+      "synthetiq_queue_running_taskruns",
       "synthetiq_queue_oldest_pending_age_seconds",
-      "synthetiq_taskruns_completed_total",
+      "synthetiq_taskruns_finished_total",
       "synthetiq_taskrun_duration_seconds_bucket",
       "synthetiq_taskrun_wait_seconds_bucket",
-      "synthetiq_taskrun_attempts_total",
       "synthetiq_queue_concurrency",
       "synthetiq_queue_scale_decisions_total",
       "synthetiq_queue_scaling_active",
@@ -112,7 +111,7 @@ describe("Grafana dashboard", () => {
       expect(exprs, metric).toContain(metric);
     }
     expect(exprs).toMatch(/histogram_quantile\(0\.99/);
-    expect(exprs).toMatch(/by \(task, reason\)/);
+    expect(exprs).toMatch(/by \(task, outcome\)/);
   });
 
   it("has a unique id and a query for every panel", () => {
@@ -134,7 +133,7 @@ describe("Grafana dashboard", () => {
   });
 
   it("would show a syntax error (the check is not vacuous)", async () => {
-    const result = await prometheus.query("sum by (queue (synthetiq_queue_pending)");
+    const result = await prometheus.query("sum by (queue (synthetiq_queue_pending_taskruns)");
     expect(result.status).toBe("error");
     expect(result.errorType).toBe("bad_data");
   });
