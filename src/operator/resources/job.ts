@@ -30,6 +30,7 @@ export function effectiveTimeouts(
 export interface JobInputs {
   readonly run: TaskRun;
   readonly attempt: number;
+  readonly maxAttempts: number;
   readonly queue: string;
   readonly timeouts: EffectiveTimeouts;
   readonly image: string;
@@ -39,7 +40,7 @@ export interface JobInputs {
 
 type Env = { name: string; value?: string; valueFrom?: unknown };
 
-export function buildJob({ run, attempt, queue, timeouts, image, pod, runner }: JobInputs) {
+export function buildJob({ run, attempt, maxAttempts, queue, timeouts, image, pod, runner }: JobInputs) {
   const name = run.metadata.name ?? "";
   const labels = {
     [LABELS.taskRun]: name,
@@ -56,6 +57,7 @@ export function buildJob({ run, attempt, queue, timeouts, image, pod, runner }: 
     { name: "TASKRUN_NAME", value: name },
     { name: "TASKRUN_UID", value: run.metadata.uid ?? "" },
     { name: "TASK_ATTEMPT", value: String(attempt) },
+    { name: "TASK_MAX_ATTEMPTS", value: String(maxAttempts) },
     { name: "TASK_IDEMPOTENCY_KEY", value: run.spec.idempotencyKey ?? run.metadata.uid ?? name },
     { name: "REDIS_URL", value: runner.redisUrl },
     { name: "RESULT_TTL_SECONDS", value: String(runner.resultTtlSeconds) },

@@ -14,6 +14,7 @@ function build(spec = {}, attempt = 2) {
   return buildJob({
     run: taskRun({ input: { a: 1 }, ...spec }),
     attempt,
+    maxAttempts: 3,
     queue: "emails",
     timeouts: effectiveTimeouts(30, { softSeconds: 10 }),
     image: "ghcr.io/synthetiq/tasks:0.1.0",
@@ -32,6 +33,7 @@ describe("the Job of an attempt", () => {
       TASKRUN_NAME: "welcome-1",
       TASKRUN_UID: "uid-1",
       TASK_ATTEMPT: "2",
+      TASK_MAX_ATTEMPTS: "3",
       TASK_IDEMPOTENCY_KEY: "uid-1",
       TASK_INPUT: '{"a":1}',
       TASK_SOFT_TIMEOUT_SECONDS: "10",

@@ -1,0 +1,560 @@
+// The TaskRun controller: I/O and sequencing only. It watches TaskRuns, their attempt Jobs and
+// Pods, and the slot Jobs of schedules; for each key it reads the cache, asks the pure modules
+// (status.ts, policies.ts, schedule.ts, resources/*) what to do, and does it: Job first, status after,
+// so a crash in between is healed by the deterministic Job name on the next pass.
+import { isDeepStrictEqual } from "node:util";
+import { API_VERSION, GROUP, LABELS, VERSION } from "../api/common.ts";
+import type { TaskRun, TaskRunStatus } from "../api/taskrun.ts";
+import { effectiveRetry } from "../backoff.ts";
+import type { OperatorConfig } from "../config.ts";
+import { isAlreadyExists, isConflict, isNotFound, type KubeClient } from "../kube/client.ts";
+import { Informer, keyOf } from "../kube/informer.ts";
+import type { CronJob, Job, KubeObject, Pod } from "../kube/objects.ts";
+import { WorkQueue } from "../kube/workqueue.ts";
+import type { Logger } from "../log.ts";
+import type { Metrics } from "../metrics.ts";
+import { buildCronJob, cronJobDrifted } from "../resources/cronjob.ts";
+import { buildJob, effectiveTimeouts } from "../resources/job.ts";
+import {
+  checkSchedule,
+  childRunOf,
+  childrenToPrune,
+  childTaskRun,
+  scheduleStatus,
+  slotTimeOf,
+} from "../schedule.ts";
+import { attemptOfJob, decide, isFinished, type RunEvent, setCondition } from "../status.ts";
+import { checkInput, type TaskCatalog } from "../tasks.ts";
+
+const TASKRUNS = `/apis/${GROUP}/${VERSION}`;
+const nsPath = (base: string, namespace: string | undefined, plural: string) =>
+  `${base}/namespaces/${namespace ?? "default"}/${plural}`;
+
+export interface TaskRunControllerDeps {
+  client: KubeClient;
+  config: OperatorConfig;
+  catalog: TaskCatalog;
+  metrics: Metrics;
+  log: Logger;
+  /** Builds the Redis key of a TaskRun attempt's result record. */
+  resultKey: (run: { namespace: string; name: string }, attempt: number) => string;
+  now?: () => Date;
+}
+
+/** Collection paths: cluster-wide, or one per watched namespace. */
+function collectionPaths(base: string, plural: string, namespaces: string[]): string[] {
+  return namespaces.length === 0
+    ? [`${base}/${plural}`]
+    : namespaces.map((ns) => `${base}/namespaces/${ns}/${plural}`);
+}
+
+/** Several informers (one per namespace) seen as one cache. */
+class Caches<T extends KubeObject> {
+  readonly informers: Informer<T>[];
+  constructor(informers: Informer<T>[]) {
+    this.informers = informers;
+  }
+  get(namespace: string | undefined, name: string) {
+    for (const i of this.informers) {
+      const o = i.get(namespace, name);
+      if (o) return o;
+    }
+    return undefined;
+  }
+  byIndex(value: string) {
+    return this.informers.flatMap((i) => i.byIndex(value));
+  }
+  list() {
+    return this.informers.flatMap((i) => i.list());
+  }
+  observe(object: T) {
+    for (const i of this.informers) i.observe(object);
+  }
+  on(handler: Parameters<Informer<T>["on"]>[0]) {
+    for (const i of this.informers) i.on(handler);
+  }
+  start() {
+    return Promise.all(this.informers.map((i) => i.start()));
+  }
+  stop() {
+    for (const i of this.informers) i.stop();
+  }
+}
+
+export class TaskRunController {
+  readonly queue: WorkQueue;
+  private readonly taskRuns: Caches<TaskRun>;
+  private readonly jobs: Caches<Job>;
+  private readonly slotJobs: Caches<Job>;
+  private readonly pods: Caches<Pod>;
+  private readonly now: () => Date;
+  private gaugeTimer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private readonly deps: TaskRunControllerDeps;
+
+  constructor(deps: TaskRunControllerDeps) {
+    this.deps = deps;
+    const { client, config, metrics, log } = deps;
+    this.now = deps.now ?? (() => new Date());
+    this.queue = new WorkQueue({ metrics: metrics.workQueue });
+    const informers = <T extends KubeObject>(
+      resource: string,
+      base: string,
+      plural: string,
+      labelSelector: string | undefined,
+      indexBy?: (o: KubeObject) => string | undefined,
+    ) =>
+      new Caches<T>(
+        collectionPaths(base, plural, config.kube.namespaces).map(
+          (path) =>
+            new Informer<T>(client, {
+              path,
+              labelSelector,
+              stallMs: config.watchStallSeconds * 1000,
+              log: log.with({ resource }),
+              onRestart: (cause) => metrics.watchRestarts.inc({ resource, cause }),
+              ...(indexBy ? { indexBy } : {}),
+            }),
+        ),
+      );
+    const byLabel = (label: string) => (o: KubeObject) => {
+      const value = o.metadata.labels?.[label];
+      return value === undefined ? undefined : `${o.metadata.namespace}/${value}`;
+    };
+    this.taskRuns = informers<TaskRun>("taskruns", TASKRUNS, "taskruns", undefined, byLabel(LABELS.schedule));
+    this.jobs = informers<Job>("jobs", "/apis/batch/v1", "jobs", LABELS.taskRun, byLabel(LABELS.taskRun));
+    this.slotJobs = informers<Job>(
+      "slot-jobs",
+      "/apis/batch/v1",
+      "jobs",
+      LABELS.schedule,
+      byLabel(LABELS.schedule),
+    );
+    this.pods = informers<Pod>("pods", "/api/v1", "pods", LABELS.taskRun, (o) => {
+      const job = o.metadata.labels?.["batch.kubernetes.io/job-name"] ?? o.metadata.labels?.["job-name"];
+      return job === undefined ? undefined : `${o.metadata.namespace}/${job}`;
+    });
+
+    this.taskRuns.on((_event, run) => {
+      this.queue.add(keyOf(run));
+      const parent = run.metadata.labels?.[LABELS.schedule];
+      if (parent) this.queue.add(`${run.metadata.namespace}/${parent}`);
+    });
+    this.jobs.on((_event, job) => {
+      const run = job.metadata.labels?.[LABELS.taskRun];
+      if (run) this.queue.add(`${job.metadata.namespace}/${run}`);
+    });
+    this.slotJobs.on((_event, job) => {
+      const parent = job.metadata.labels?.[LABELS.schedule];
+      if (parent) this.queue.add(`${job.metadata.namespace}/${parent}`);
+    });
+  }
+
+  /** Fills the caches, then runs the workers until stop(). */
+  async start() {
+    await Promise.all([this.taskRuns.start(), this.jobs.start(), this.slotJobs.start(), this.pods.start()]);
+    this.deps.log.info("caches synced", {
+      taskRuns: this.taskRuns.list().length,
+      jobs: this.jobs.list().length,
+    });
+    this.gaugeTimer = setInterval(() => this.updateGauges(), 5_000);
+    this.gaugeTimer.unref();
+    this.running = this.queue.run(this.deps.config.workers, (key) => this.handle(key));
+  }
+
+  async stop() {
+    clearInterval(this.gaugeTimer);
+    this.queue.shutDown();
+    this.taskRuns.stop();
+    this.jobs.stop();
+    this.slotJobs.stop();
+    this.pods.stop();
+    await this.running;
+  }
+
+  private async handle(key: string) {
+    try {
+      await this.reconcile(key);
+      this.queue.forget(key);
+    } catch (error) {
+      this.deps.metrics.reconcileErrors.inc({ kind: "TaskRun" });
+      const level = isConflict(error) ? "debug" : "warn";
+      this.deps.log[level]("reconcile failed, retrying with backoff", {
+        taskRun: key,
+        error: String(error),
+        failures: this.queue.failuresOf(key) + 1,
+      });
+      this.queue.addRateLimited(key);
+    }
+  }
+
+  async reconcile(key: string) {
+    const [namespace, name] = key.split("/") as [string, string];
+    const run = this.taskRuns.get(namespace, name);
+    if (!run || run.metadata.deletionTimestamp) return;
+    const now = this.now();
+    if (isFinished(run.status?.phase)) {
+      await this.collectIfExpired(run, now);
+      return;
+    }
+    if (run.spec.schedule) {
+      await this.reconcileSchedule(run, now);
+      return;
+    }
+    await this.reconcileRun(run, now);
+  }
+
+  private async reconcileRun(run: TaskRun, now: Date) {
+    const { config, catalog } = this.deps;
+    const namespace = run.metadata.namespace ?? "default";
+    const name = run.metadata.name ?? "";
+    const input = checkInput(catalog, run.spec);
+    const task = input.valid ? input.task : undefined;
+
+    const owned = this.jobs
+      .byIndex(`${namespace}/${name}`)
+      .filter((j) => j.metadata.ownerReferences?.some((o) => o.uid === run.metadata.uid));
+    // An attempt the status names but the cache does not have yet (just created): ask the server.
+    for (const attempt of run.status?.attempts ?? []) {
+      if (attempt.completionTime || owned.some((j) => j.metadata.name === attempt.job)) continue;
+      try {
+        owned.push(
+          await this.deps.client.get<Job>(`${nsPath("/apis/batch/v1", namespace, "jobs")}/${attempt.job}`),
+        );
+      } catch (error) {
+        if (!isNotFound(error)) throw error;
+      }
+    }
+    const jobs = owned.map((job) => ({
+      attempt: attemptOfJob(job, LABELS.attempt),
+      job,
+      pod: this.newestPod(namespace, job.metadata.name ?? ""),
+    }));
+    const timeouts = effectiveTimeouts(
+      config.runner.softToHardGraceSeconds,
+      run.spec.timeouts,
+      task?.timeouts,
+    );
+    const retry = effectiveRetry(run.spec.retry, task?.retry);
+    const decision = decide({
+      run,
+      jobs,
+      input,
+      retry,
+      ...(timeouts.softSeconds !== undefined ? { softSeconds: timeouts.softSeconds } : {}),
+      resultKey: (attempt) => this.deps.resultKey({ namespace, name }, attempt),
+      now,
+    });
+
+    const queue = decision.status.queue ?? "default";
+    const labels = { task: run.spec.task, queue };
+    if (decision.createAttempt !== undefined) {
+      const job = buildJob({
+        run,
+        attempt: decision.createAttempt,
+        maxAttempts: retry.maxAttempts,
+        queue,
+        timeouts,
+        image: config.runner.image,
+        ...(run.spec.pod ? { pod: run.spec.pod } : {}),
+        runner: config.runner,
+      });
+      try {
+        await this.deps.client.create(nsPath("/apis/batch/v1", namespace, "jobs"), job);
+      } catch (error) {
+        if (!isAlreadyExists(error)) throw error;
+      }
+      this.deps.metrics.attempts.inc(labels);
+      if (decision.createAttempt === 1 && run.metadata.creationTimestamp) {
+        this.deps.metrics.wait.observe(
+          labels,
+          (now.getTime() - Date.parse(String(run.metadata.creationTimestamp))) / 1000,
+        );
+      }
+    }
+    if (decision.deleteJob) {
+      try {
+        await this.deps.client.delete(
+          `${nsPath("/apis/batch/v1", namespace, "jobs")}/${decision.deleteJob}`,
+          {
+            propagationPolicy: "Background",
+          },
+        );
+      } catch (error) {
+        if (!isNotFound(error)) throw error;
+      }
+    }
+    await this.writeStatus(run, decision.status);
+    if (isFinished(decision.status.phase) && !isFinished(run.status?.phase)) {
+      const outcome = decision.status.phase ?? "Failed";
+      this.deps.metrics.runs.inc({ ...labels, outcome });
+      if (decision.status.startTime && decision.status.completionTime) {
+        this.deps.metrics.duration.observe(
+          { ...labels, outcome },
+          (Date.parse(decision.status.completionTime) - Date.parse(decision.status.startTime)) / 1000,
+        );
+      }
+      this.requeueForTtl(run, decision.status, now);
+    }
+    for (const event of decision.events) await this.recordEvent(run, event);
+    if (decision.requeueAt)
+      this.queue.addAfter(keyOf(run), decision.requeueAt.getTime() - now.getTime() + 50);
+  }
+
+  private newestPod(namespace: string, jobName: string): Pod | undefined {
+    return this.pods
+      .byIndex(`${namespace}/${jobName}`)
+      .sort((a, b) =>
+        String(b.metadata.creationTimestamp).localeCompare(String(a.metadata.creationTimestamp)),
+      )[0];
+  }
+
+  /** Writes the status when it changed; the response goes into the cache at once. */
+  private async writeStatus(run: TaskRun, status: TaskRunStatus) {
+    if (isDeepStrictEqual(run.status ?? {}, status)) return;
+    const updated = await this.deps.client.replace<TaskRun>(
+      `${nsPath(TASKRUNS, run.metadata.namespace, "taskruns")}/${run.metadata.name}/status`,
+      { ...run, status },
+    );
+    this.taskRuns.observe(updated);
+    const phaseChanged = run.status?.phase !== status.phase;
+    if (phaseChanged) {
+      this.deps.log.info("taskrun phase", {
+        namespace: run.metadata.namespace,
+        taskRun: run.metadata.name,
+        phase: status.phase,
+        attempt: status.attemptCount,
+      });
+    }
+  }
+
+  private requeueForTtl(run: TaskRun, status: TaskRunStatus, now: Date) {
+    const ttl = run.spec.ttlSecondsAfterFinished;
+    if (ttl === undefined || !status.completionTime) return;
+    const at = Date.parse(status.completionTime) + ttl * 1000;
+    this.queue.addAfter(keyOf(run), at - now.getTime() + 50);
+  }
+
+  /** Deletes a finished TaskRun whose ttlSecondsAfterFinished has passed (its Jobs go with it). */
+  private async collectIfExpired(run: TaskRun, now: Date) {
+    const ttl = run.spec.ttlSecondsAfterFinished;
+    const completed = run.status?.completionTime;
+    if (ttl === undefined || !completed) return;
+    const at = Date.parse(completed) + ttl * 1000;
+    if (at > now.getTime()) {
+      this.queue.addAfter(keyOf(run), at - now.getTime() + 50);
+      return;
+    }
+    try {
+      await this.deps.client.request(
+        "DELETE",
+        `${nsPath(TASKRUNS, run.metadata.namespace, "taskruns")}/${run.metadata.name}`,
+        "delete",
+        {
+          body: {
+            kind: "DeleteOptions",
+            apiVersion: "v1",
+            propagationPolicy: "Background",
+            preconditions: { uid: run.metadata.uid },
+          },
+        },
+      );
+      this.deps.log.info("taskrun deleted after ttlSecondsAfterFinished", {
+        namespace: run.metadata.namespace,
+        taskRun: run.metadata.name,
+        ttlSecondsAfterFinished: ttl,
+      });
+    } catch (error) {
+      if (!isNotFound(error) && !isConflict(error)) throw error;
+    }
+  }
+
+  private async reconcileSchedule(parent: TaskRun, now: Date) {
+    const { client, catalog, config } = this.deps;
+    const schedule = parent.spec.schedule;
+    if (!schedule) return;
+    const namespace = parent.metadata.namespace ?? "default";
+    const name = parent.metadata.name ?? "";
+    const generation = parent.metadata.generation ?? 0;
+    const status: TaskRunStatus = structuredClone(parent.status ?? {});
+    status.observedGeneration = generation;
+    status.conditions ??= [];
+    const condition = (type: string, value: "True" | "False" | "Unknown", reason: string, message: string) =>
+      setCondition(
+        status.conditions ?? [],
+        { type, status: value, reason, message, observedGeneration: generation },
+        now,
+      );
+
+    const input = checkInput(catalog, parent.spec);
+    const valid = input.valid ? checkSchedule(schedule) : { valid: false as const, message: input.message };
+    if (!input.valid || !valid.valid) {
+      const reason = input.valid ? "InvalidSchedule" : input.reason;
+      const message = valid.valid ? "" : valid.message;
+      condition("InputValid", "False", reason, message);
+      condition("Succeeded", "False", reason, message);
+      status.phase = "Failed";
+      status.completionTime = now.toISOString().replace(/\.\d{3}Z$/, "Z");
+      await this.writeStatus(parent, status);
+      await this.recordEvent(parent, { type: "Warning", reason, message });
+      return;
+    }
+    condition("InputValid", "True", input.reason, "input matches the task's schema");
+    status.queue = parent.spec.queue ?? input.task.queue;
+
+    const cronJobs = nsPath("/apis/batch/v1", namespace, "cronjobs");
+    const desired = buildCronJob(parent, config.runner.image);
+    if (parent.spec.cancel) {
+      try {
+        await client.delete(`${cronJobs}/${desired.metadata.name}`, { propagationPolicy: "Background" });
+      } catch (error) {
+        if (!isNotFound(error)) throw error;
+      }
+      condition("Succeeded", "False", "Cancelled", "spec.cancel is true: the schedule was removed");
+      status.phase = "Cancelled";
+      status.completionTime = now.toISOString().replace(/\.\d{3}Z$/, "Z");
+      delete status.nextScheduleTime;
+      await this.writeStatus(parent, status);
+      return;
+    }
+    let live: CronJob | undefined;
+    try {
+      live = await client.get<CronJob>(`${cronJobs}/${desired.metadata.name}`);
+    } catch (error) {
+      if (!isNotFound(error)) throw error;
+    }
+    if (!live) {
+      try {
+        await client.create(cronJobs, desired);
+        await this.recordEvent(parent, {
+          type: "Normal",
+          reason: "Scheduled",
+          message: `created CronJob ${desired.metadata.name} (${schedule.cron})`,
+        });
+      } catch (error) {
+        if (!isAlreadyExists(error)) throw error;
+      }
+    } else if (cronJobDrifted(live, desired)) {
+      await client.replace(`${cronJobs}/${desired.metadata.name}`, {
+        ...live,
+        spec: { ...live.spec, ...desired.spec },
+      });
+    }
+
+    // Each slot Job of the CronJob becomes one child TaskRun, named after its slot.
+    const children = new Map(
+      this.taskRuns.byIndex(`${namespace}/${name}`).map((c) => [c.metadata.name ?? "", c]),
+    );
+    for (const slotJob of this.slotJobs.byIndex(`${namespace}/${name}`)) {
+      const slot = slotTimeOf(slotJob) ?? new Date(String(slotJob.metadata.creationTimestamp));
+      const desiredChild = childTaskRun(parent, slot);
+      const child = children.get(desiredChild.metadata.name ?? "");
+      if (!child) {
+        try {
+          const created = await client.create<TaskRun>(nsPath(TASKRUNS, namespace, "taskruns"), desiredChild);
+          this.taskRuns.observe(created);
+          children.set(created.metadata.name ?? "", created);
+          await this.recordEvent(parent, {
+            type: "Normal",
+            reason: "SlotStarted",
+            message: `slot ${slot.toISOString()}: created TaskRun ${created.metadata.name}`,
+          });
+        } catch (error) {
+          if (!isAlreadyExists(error)) throw error;
+        }
+      } else if (isFinished(child.status?.phase)) {
+        // The slot is done: its suspended Job goes, so the CronJob's concurrencyPolicy sees it finished.
+        try {
+          await client.delete(`${nsPath("/apis/batch/v1", namespace, "jobs")}/${slotJob.metadata.name}`, {
+            propagationPolicy: "Background",
+          });
+        } catch (error) {
+          if (!isNotFound(error)) throw error;
+        }
+      }
+    }
+    const childRuns = [...children.values()].map(childRunOf);
+    for (const prune of childrenToPrune(childRuns, schedule.history)) {
+      try {
+        await client.delete(`${nsPath(TASKRUNS, namespace, "taskruns")}/${prune}`, {
+          propagationPolicy: "Background",
+        });
+      } catch (error) {
+        if (!isNotFound(error)) throw error;
+      }
+    }
+    const kept = childRuns.filter((c) => !childrenToPrune(childRuns, schedule.history).includes(c.name));
+    Object.assign(status, scheduleStatus(schedule, kept, now));
+    status.phase = "Scheduled";
+    condition(
+      "Succeeded",
+      "Unknown",
+      schedule.suspend ? "Suspended" : "Scheduled",
+      schedule.suspend
+        ? "the schedule is suspended"
+        : `runs on "${schedule.cron}"${schedule.timeZone ? ` (${schedule.timeZone})` : ""}`,
+    );
+    await this.writeStatus(parent, status);
+    if (status.nextScheduleTime) {
+      this.queue.addAfter(keyOf(parent), Date.parse(status.nextScheduleTime) - now.getTime() + 1_000);
+    }
+  }
+
+  private async recordEvent(run: TaskRun, event: RunEvent) {
+    const namespace = run.metadata.namespace ?? "default";
+    const at = this.now().toISOString();
+    try {
+      await this.deps.client.create(`/api/v1/namespaces/${namespace}/events`, {
+        apiVersion: "v1",
+        kind: "Event",
+        metadata: { generateName: `${(run.metadata.name ?? "taskrun").slice(0, 200)}.`, namespace },
+        involvedObject: {
+          apiVersion: API_VERSION,
+          kind: "TaskRun",
+          name: run.metadata.name,
+          namespace,
+          uid: run.metadata.uid,
+          resourceVersion: run.metadata.resourceVersion,
+        },
+        reason: event.reason,
+        message: event.message.slice(0, 1024),
+        type: event.type,
+        firstTimestamp: at,
+        lastTimestamp: at,
+        count: 1,
+        source: { component: "synthetiq-tasks-operator" },
+        reportingComponent: "synthetiq-tasks-operator",
+        reportingInstance: this.deps.config.leaderElection.identity.slice(0, 128),
+      });
+    } catch (error) {
+      this.deps.log.warn("could not record event", {
+        taskRun: run.metadata.name,
+        reason: event.reason,
+        error: String(error),
+      });
+    }
+  }
+
+  private updateGauges() {
+    const pending = new Map<string, number>();
+    const running = new Map<string, number>();
+    for (const run of this.taskRuns.list()) {
+      const phase = run.status?.phase;
+      if (isFinished(phase) || phase === "Scheduled" || run.spec.schedule) continue;
+      const queue = run.status?.queue ?? run.spec.queue ?? "default";
+      const target = phase === "Running" ? running : pending;
+      target.set(queue, (target.get(queue) ?? 0) + 1);
+    }
+    this.deps.metrics.pending.reset();
+    this.deps.metrics.running.reset();
+    for (const [queue, n] of pending) this.deps.metrics.pending.set({ queue }, n);
+    for (const [queue, n] of running) this.deps.metrics.running.set({ queue }, n);
+  }
+
+  /** True while no informer has been stuck: used by /healthz. */
+  get cachesSynced() {
+    return [this.taskRuns, this.jobs, this.slotJobs, this.pods].every((c) =>
+      c.informers.every((i) => i.hasSynced),
+    );
+  }
+}

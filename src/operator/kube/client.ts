@@ -1,0 +1,207 @@
+// A small Kubernetes REST client over node:https with keep-alive: JSON requests, typed API errors,
+// streaming watches, and counters of requests by verb (the benchmark reports API writes per run).
+import https from "node:https";
+import { KubeConfig } from "@kubernetes/client-node";
+
+export class KubeApiError extends Error {
+  override readonly name = "KubeApiError";
+  readonly status: number;
+  readonly reason: string;
+  constructor(status: number, reason: string, message: string) {
+    super(message);
+    this.status = status;
+    this.reason = reason;
+  }
+}
+
+export const isNotFound = (e: unknown) => e instanceof KubeApiError && e.status === 404;
+export const isConflict = (e: unknown) => e instanceof KubeApiError && e.status === 409;
+export const isAlreadyExists = (e: unknown) => e instanceof KubeApiError && e.reason === "AlreadyExists";
+
+export interface RequestOptions {
+  body?: unknown;
+  contentType?: string;
+  query?: Record<string, string | number | boolean | undefined>;
+  timeoutMs?: number;
+}
+
+export type Verb = "get" | "list" | "watch" | "create" | "update" | "patch" | "delete";
+
+const AUTH_REFRESH_MS = 60_000;
+
+export class KubeClient {
+  readonly requests: Record<Verb, number> = {
+    get: 0,
+    list: 0,
+    watch: 0,
+    create: 0,
+    update: 0,
+    patch: 0,
+    delete: 0,
+  };
+  private readonly server: URL;
+  private readonly agent: https.Agent;
+  private auth: { options: https.RequestOptions; at: number } | undefined;
+  private readonly config: KubeConfig;
+
+  private constructor(config: KubeConfig) {
+    this.config = config;
+    const cluster = config.getCurrentCluster();
+    if (!cluster) throw new Error("the kubeconfig has no current cluster");
+    this.server = new URL(cluster.server);
+    this.agent = new https.Agent({ keepAlive: true, maxSockets: 32 });
+  }
+
+  /** From a kubeconfig file, or the in-cluster service account when `kubeconfigPath` is unset. */
+  static load(kubeconfigPath?: string): KubeClient {
+    const config = new KubeConfig();
+    if (kubeconfigPath) config.loadFromFile(kubeconfigPath);
+    else config.loadFromCluster();
+    return new KubeClient(config);
+  }
+
+  get writes(): number {
+    return this.requests.create + this.requests.update + this.requests.patch + this.requests.delete;
+  }
+
+  private async options(
+    method: string,
+    path: string,
+    query: RequestOptions["query"],
+  ): Promise<https.RequestOptions> {
+    if (!this.auth || Date.now() - this.auth.at > AUTH_REFRESH_MS) {
+      const options: https.RequestOptions = {};
+      await this.config.applyToHTTPSOptions(options);
+      this.auth = { options, at: Date.now() };
+    }
+    const search = new URLSearchParams();
+    for (const [k, v] of Object.entries(query ?? {})) if (v !== undefined) search.set(k, String(v));
+    const qs = search.toString();
+    const { options } = this.auth;
+    return {
+      ...options,
+      agent: this.agent,
+      protocol: this.server.protocol,
+      hostname: this.server.hostname,
+      port: this.server.port || 443,
+      method,
+      path: `${this.server.pathname.replace(/\/$/, "")}${path}${qs ? `?${qs}` : ""}`,
+      headers: { ...(options.headers ?? {}), accept: "application/json" },
+    };
+  }
+
+  async request<T>(method: string, path: string, verb: Verb, opts: RequestOptions = {}): Promise<T> {
+    this.requests[verb]++;
+    const options = await this.options(method, path, opts.query);
+    const payload = opts.body === undefined ? undefined : JSON.stringify(opts.body);
+    if (payload !== undefined) {
+      options.headers = {
+        ...options.headers,
+        "content-type": opts.contentType ?? "application/json",
+        "content-length": Buffer.byteLength(payload),
+      };
+    }
+    return new Promise<T>((resolve, reject) => {
+      const req = https.request(options, (res) => {
+        const chunks: Buffer[] = [];
+        res.on("data", (c: Buffer) => chunks.push(c));
+        res.on("error", reject);
+        res.on("end", () => {
+          const text = Buffer.concat(chunks).toString("utf8");
+          const status = res.statusCode ?? 0;
+          if (status >= 200 && status < 300) {
+            resolve((text ? JSON.parse(text) : {}) as T);
+            return;
+          }
+          let reason = "Unknown";
+          let message = text.slice(0, 2000);
+          try {
+            const body = JSON.parse(text) as { reason?: string; message?: string };
+            reason = body.reason ?? reason;
+            message = body.message ?? message;
+          } catch {}
+          reject(new KubeApiError(status, reason, `${method} ${path}: ${status} ${reason}: ${message}`));
+        });
+      });
+      req.setTimeout(opts.timeoutMs ?? 30_000, () =>
+        req.destroy(new Error(`${method} ${path}: request timed out`)),
+      );
+      req.on("error", reject);
+      if (payload !== undefined) req.write(payload);
+      req.end();
+    });
+  }
+
+  get<T>(path: string, query?: RequestOptions["query"]) {
+    return this.request<T>("GET", path, "get", { query });
+  }
+  list<T>(path: string, query?: RequestOptions["query"]) {
+    return this.request<T>("GET", path, "list", { query });
+  }
+  create<T>(path: string, body: unknown) {
+    return this.request<T>("POST", path, "create", { body });
+  }
+  replace<T>(path: string, body: unknown) {
+    return this.request<T>("PUT", path, "update", { body });
+  }
+  mergePatch<T>(path: string, body: unknown) {
+    return this.request<T>("PATCH", path, "patch", { body, contentType: "application/merge-patch+json" });
+  }
+  delete<T>(path: string, query?: RequestOptions["query"]) {
+    return this.request<T>("DELETE", path, "delete", { query });
+  }
+
+  /**
+   * Streams a watch: `onEvent` gets each JSON line. Resolves when the server closes the stream,
+   * rejects on a transport error or a non-2xx answer. `signal` aborts the connection.
+   */
+  async watch(
+    path: string,
+    query: RequestOptions["query"],
+    onEvent: (event: { type: string; object: unknown }) => void,
+    signal: AbortSignal,
+  ): Promise<void> {
+    this.requests.watch++;
+    const options = await this.options("GET", path, { ...query, watch: true });
+    options.agent = undefined; // long-lived: keep it off the shared keep-alive pool
+    return new Promise<void>((resolve, reject) => {
+      const req = https.request({ ...options, signal }, (res) => {
+        const status = res.statusCode ?? 0;
+        if (status < 200 || status >= 300) {
+          const chunks: Buffer[] = [];
+          res.on("data", (c: Buffer) => chunks.push(c));
+          res.on("end", () => {
+            const text = Buffer.concat(chunks).toString("utf8");
+            let reason = "Unknown";
+            try {
+              reason = (JSON.parse(text) as { reason?: string }).reason ?? reason;
+            } catch {}
+            reject(new KubeApiError(status, reason, `watch ${path}: ${status} ${text.slice(0, 500)}`));
+          });
+          return;
+        }
+        let buffered = "";
+        res.setEncoding("utf8");
+        res.on("data", (chunk: string) => {
+          buffered += chunk;
+          let newline = buffered.indexOf("\n");
+          while (newline >= 0) {
+            const line = buffered.slice(0, newline).trim();
+            buffered = buffered.slice(newline + 1);
+            if (line) onEvent(JSON.parse(line) as { type: string; object: unknown });
+            newline = buffered.indexOf("\n");
+          }
+        });
+        res.on("end", () => resolve());
+        res.on("error", reject);
+        res.on("aborted", () => reject(new Error(`watch ${path}: connection aborted`)));
+      });
+      req.on("error", reject);
+      req.end();
+    });
+  }
+
+  close() {
+    this.agent.destroy();
+  }
+}

@@ -1,0 +1,279 @@
+// A list-then-watch cache of one kind of object with a watchdog: a watch that says nothing (not
+// even a bookmark) for `stallMs` is torn down and reopened; 410 Gone relists; failures reconnect
+// with capped, jittered exponential backoff so that many informers never reconnect in a storm.
+
+import { KubeApiError, type KubeClient } from "./client.ts";
+import type { KubeObject } from "./objects.ts";
+
+export type InformerEvent = "added" | "updated" | "deleted";
+export type InformerHandler<T> = (event: InformerEvent, object: T, previous?: T) => void;
+
+export interface InformerLog {
+  info(message: string, fields?: Record<string, unknown>): void;
+  warn(message: string, fields?: Record<string, unknown>): void;
+}
+
+export interface InformerOptions {
+  /** Collection path, e.g. /apis/batch/v1/jobs or /apis/batch/v1/namespaces/x/jobs. */
+  path: string;
+  labelSelector?: string;
+  stallMs: number;
+  log: InformerLog;
+  /** Called on each relist and reconnect, for metrics. */
+  onRestart?: (cause: "relist" | "reconnect" | "stall") => void;
+  /** An index of objects by a derived value (for example the owning TaskRun's key). */
+  indexBy?: (object: KubeObject) => string | undefined;
+}
+
+interface ListResponse<T> {
+  metadata: { resourceVersion: string; continue?: string };
+  items: T[];
+}
+
+export const keyOf = (o: KubeObject) => `${o.metadata.namespace ?? ""}/${o.metadata.name ?? ""}`;
+
+const sleep = (ms: number, signal: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    signal.addEventListener(
+      "abort",
+      () => {
+        clearTimeout(timer);
+        resolve();
+      },
+      { once: true },
+    );
+  });
+
+/** The wait before reconnect attempt `failures` (1-based): 0.5 s doubling to 30 s, minus up to half. */
+export function reconnectDelayMs(failures: number, random = Math.random()): number {
+  const capped = Math.min(30_000, 500 * 2 ** Math.max(0, failures - 1));
+  return Math.round(capped * (1 - 0.5 * random));
+}
+
+export class Informer<T extends KubeObject> {
+  private readonly store = new Map<string, T>();
+  private readonly index = new Map<string, Set<string>>();
+  private readonly handlers: InformerHandler<T>[] = [];
+  private readonly stopping = new AbortController();
+  private resourceVersion = "";
+  private synced = false;
+  private syncWaiters: Array<() => void> = [];
+
+  private readonly client: KubeClient;
+  private readonly options: InformerOptions;
+
+  constructor(client: KubeClient, options: InformerOptions) {
+    this.client = client;
+    this.options = options;
+  }
+
+  on(handler: InformerHandler<T>) {
+    this.handlers.push(handler);
+  }
+
+  get(namespace: string | undefined, name: string): T | undefined {
+    return this.store.get(`${namespace ?? ""}/${name}`);
+  }
+
+  list(filter?: (o: T) => boolean): T[] {
+    const all = [...this.store.values()];
+    return filter ? all.filter(filter) : all;
+  }
+
+  /** Objects whose `indexBy` value is `value`. */
+  byIndex(value: string): T[] {
+    const keys = this.index.get(value);
+    if (!keys) return [];
+    return [...keys].map((k) => this.store.get(k)).filter((o): o is T => o !== undefined);
+  }
+
+  private put(key: string, object: T) {
+    const previous = this.store.get(key);
+    this.store.set(key, object);
+    const indexBy = this.options.indexBy;
+    if (!indexBy) return;
+    const before = previous ? indexBy(previous) : undefined;
+    const after = indexBy(object);
+    if (before !== undefined && before !== after) this.index.get(before)?.delete(key);
+    if (after !== undefined) {
+      const keys = this.index.get(after) ?? new Set<string>();
+      this.index.set(after, keys);
+      keys.add(key);
+    }
+  }
+
+  private remove(key: string) {
+    const previous = this.store.get(key);
+    this.store.delete(key);
+    const value = previous && this.options.indexBy?.(previous);
+    if (value !== undefined) {
+      const keys = this.index.get(value);
+      keys?.delete(key);
+      if (keys?.size === 0) this.index.delete(value);
+    }
+  }
+
+  get size() {
+    return this.store.size;
+  }
+
+  get hasSynced() {
+    return this.synced;
+  }
+
+  /** Writes a fresher copy (from our own write's response) so the next reconcile sees it. */
+  observe(object: T) {
+    const key = keyOf(object);
+    const current = this.store.get(key);
+    if (current && Number(current.metadata.resourceVersion) >= Number(object.metadata.resourceVersion))
+      return;
+    this.put(key, object);
+  }
+
+  /** Starts the loop; resolves once the first list is in the cache. */
+  start(): Promise<void> {
+    void this.run();
+    return new Promise((resolve) => (this.synced ? resolve() : this.syncWaiters.push(resolve)));
+  }
+
+  stop() {
+    this.stopping.abort();
+  }
+
+  private emit(event: InformerEvent, object: T, previous?: T) {
+    for (const handler of this.handlers) handler(event, object, previous);
+  }
+
+  private async relist() {
+    const seen = new Set<string>();
+    let cont: string | undefined;
+    let rv = "";
+    do {
+      const page = await this.client.list<ListResponse<T>>(this.options.path, {
+        labelSelector: this.options.labelSelector,
+        limit: 500,
+        continue: cont,
+      });
+      for (const item of page.items) {
+        const key = keyOf(item);
+        seen.add(key);
+        const previous = this.store.get(key);
+        this.put(key, item);
+        if (!previous) this.emit("added", item);
+        else if (previous.metadata.resourceVersion !== item.metadata.resourceVersion)
+          this.emit("updated", item, previous);
+      }
+      cont = page.metadata.continue || undefined;
+      rv = page.metadata.resourceVersion;
+    } while (cont);
+    for (const [key, object] of this.store) {
+      if (!seen.has(key)) {
+        this.remove(key);
+        this.emit("deleted", object);
+      }
+    }
+    this.resourceVersion = rv;
+    if (!this.synced) {
+      this.synced = true;
+      for (const resolve of this.syncWaiters.splice(0)) resolve();
+    }
+  }
+
+  private apply(type: string, object: T) {
+    const key = keyOf(object);
+    const previous = this.store.get(key);
+    if (type === "DELETED") {
+      this.remove(key);
+      this.emit("deleted", object);
+      return;
+    }
+    this.put(key, object);
+    this.emit(previous ? "updated" : "added", object, previous);
+  }
+
+  /** One watch connection; returns "gone" on 410, "closed" when the server ends it. */
+  private async watchOnce(): Promise<"gone" | "closed" | "stalled"> {
+    const connection = new AbortController();
+    const abortAll = () => connection.abort();
+    this.stopping.signal.addEventListener("abort", abortAll, { once: true });
+    let stalled = false;
+    let gone = false;
+    const onStall = () => {
+      stalled = true;
+      connection.abort();
+    };
+    let timer = setTimeout(onStall, this.options.stallMs);
+    const alive = () => {
+      clearTimeout(timer);
+      timer = setTimeout(onStall, this.options.stallMs);
+    };
+    try {
+      await this.client.watch(
+        this.options.path,
+        {
+          labelSelector: this.options.labelSelector,
+          resourceVersion: this.resourceVersion,
+          allowWatchBookmarks: true,
+          timeoutSeconds: 240 + Math.floor(Math.random() * 120),
+        },
+        (event) => {
+          alive();
+          const object = event.object as T & { code?: number };
+          if (event.type === "ERROR") {
+            if (object.code === 410) gone = true;
+            connection.abort();
+            return;
+          }
+          if (object.metadata?.resourceVersion) this.resourceVersion = object.metadata.resourceVersion;
+          if (event.type !== "BOOKMARK") this.apply(event.type, object);
+        },
+        connection.signal,
+      );
+      return "closed";
+    } catch (error) {
+      if (gone || (error instanceof KubeApiError && error.status === 410)) return "gone";
+      if (stalled) return "stalled";
+      if (this.stopping.signal.aborted) return "closed";
+      throw error;
+    } finally {
+      clearTimeout(timer);
+      this.stopping.signal.removeEventListener("abort", abortAll);
+    }
+  }
+
+  private async run() {
+    let failures = 0;
+    let needList = true;
+    const { path } = this.options;
+    while (!this.stopping.signal.aborted) {
+      try {
+        if (needList) {
+          await this.relist();
+          needList = false;
+        }
+        const outcome = await this.watchOnce();
+        failures = 0;
+        if (outcome === "gone") {
+          this.options.log.info("watch expired (410), relisting", { path });
+          this.options.onRestart?.("relist");
+          needList = true;
+        } else if (outcome === "stalled") {
+          this.options.log.warn("watch stalled, reconnecting", { path, stallMs: this.options.stallMs });
+          this.options.onRestart?.("stall");
+        }
+      } catch (error) {
+        failures++;
+        const delay = reconnectDelayMs(failures);
+        this.options.log.warn("watch failed, reconnecting", {
+          path,
+          error: String(error),
+          failures,
+          delayMs: delay,
+        });
+        this.options.onRestart?.("reconnect");
+        await sleep(delay, this.stopping.signal);
+      }
+    }
+  }
+}
