@@ -97,6 +97,7 @@ export async function runAttempt(options: AttemptOptions): Promise<AttemptOutcom
   };
 
   let writes = Promise.resolve();
+  let progressQueued = false;
   const finish = async (result: { output: unknown } | { error: ResultError }): Promise<AttemptOutcome> => {
     clearTimeout(softTimer);
     options.signal?.removeEventListener("abort", forward);
@@ -176,10 +177,13 @@ export async function runAttempt(options: AttemptOptions): Promise<AttemptOutcom
         at: now(),
       };
       log.info("progress", { fraction: clamped, ...(message ? { progressMessage: message } : {}) });
-      const snapshot = { ...record };
-      writes = writes.then(() =>
-        store.write(snapshot).catch((error) => log.warn("progress write failed", { error })),
-      );
+      // Bursts coalesce: one queued write carries the latest progress, however many calls came.
+      if (progressQueued) return;
+      progressQueued = true;
+      writes = writes.then(() => {
+        progressQueued = false;
+        return store.write({ ...record }).catch((error) => log.warn("progress write failed", { error }));
+      });
     },
   };
 
