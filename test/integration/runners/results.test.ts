@@ -39,8 +39,10 @@ const probe = defineTask({
     if (input.outcome === "retry") throw new RetryableError("upstream throttled", { type: "Throttled" });
     if (input.outcome === "big") return { blob: "x".repeat(input.bytes) };
     if (input.outcome === "progress") {
-      ctx.progress(0.25, "a quarter");
-      ctx.progress(0.5, "half");
+      for (let i = 1; i <= 1000; i++) ctx.progress(i / 2000, `step ${i}`);
+      await new Promise((r) => setTimeout(r, 20));
+      const stored = await ctx.services.redis().get(latestResultKey(ctx.taskRun));
+      return { ok: true, storedProgress: JSON.parse(stored ?? "{}").progress };
     }
     if (input.outcome === "wait") await new Promise((r) => setTimeout(r, 500));
     return { ok: true, idempotencyKey: ctx.idempotencyKey };
@@ -96,14 +98,15 @@ describe("result records in Redis", () => {
     expect(await results.read(taskRun)).toEqual(record);
   });
 
-  it("stores progress in the record", async () => {
+  it("stores progress in the record while the task runs, coalescing bursts", async () => {
     const taskRun = newRun();
     const { record } = await runAttemptInProcess(
       probe,
       { outcome: "progress" },
       { redisUrl: inject("redisUrl"), taskRun },
     );
-    expect(record.progress).toMatchObject({ fraction: 0.5, message: "half" });
+    expect(record.progress).toMatchObject({ fraction: 0.5, message: "step 1000" });
+    expect(record.output).toMatchObject({ storedProgress: { fraction: 0.5, message: "step 1000" } });
   });
 
   it("wakes a waiter when the TaskRun finishes, without polling", async () => {
