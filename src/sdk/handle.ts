@@ -1,0 +1,121 @@
+// A handle on one TaskRun (Celery's AsyncResult): its state, waiting for it to finish, its typed
+// result, cancelling it. Waiting needs no polling: the Redis publish of the final result and a
+// Kubernetes watch of the TaskRun (for runs that end without a result: cancelled, expired, killed)
+// race, and the first to report a finished run wins.
+import type { TaskRun } from "../operator/api/taskrun.ts";
+import type { ResultRecord, ResultsClient } from "../runners/results/index.ts";
+import { TaskFailedError, type TaskRunRef, TaskWaitTimeoutError } from "./errors.ts";
+import { isFinished, type TaskRunApi } from "./taskruns.ts";
+
+export interface TaskOutcome {
+  /** Succeeded, Failed, Cancelled or Expired. */
+  phase: string;
+  /** The final result record in Redis, when Redis is configured and the record has not expired. */
+  record: ResultRecord | null;
+  /** The TaskRun, when the watch saw it finish first. */
+  taskRun?: TaskRun;
+}
+
+export interface WaitOptions {
+  /** Milliseconds; without it, wait until `signal` aborts. */
+  timeout?: number;
+  signal?: AbortSignal;
+}
+
+const phaseOfRecord = (record: ResultRecord) => (record.status === "succeeded" ? "Succeeded" : "Failed");
+
+export class TaskHandle<Output = unknown> {
+  readonly namespace: string;
+  readonly name: string;
+  readonly #taskRuns: TaskRunApi;
+  readonly #results: ResultsClient | undefined;
+
+  constructor(ref: TaskRunRef, taskRuns: TaskRunApi, results: ResultsClient | undefined) {
+    this.namespace = ref.namespace;
+    this.name = ref.name;
+    this.#taskRuns = taskRuns;
+    this.#results = results;
+  }
+
+  get ref(): TaskRunRef {
+    return { namespace: this.namespace, name: this.name };
+  }
+
+  /** The TaskRun as the API server has it now. */
+  status(): Promise<TaskRun> {
+    return this.#taskRuns.get(this.ref);
+  }
+
+  /** Has the run finished (successfully or not)? */
+  async ready(): Promise<boolean> {
+    const record = await this.#results?.read(this.ref);
+    if (record?.final && record.status !== "running") return true;
+    return isFinished((await this.status()).status?.phase);
+  }
+
+  /** Has the run finished successfully? */
+  async successful(): Promise<boolean> {
+    const record = await this.#results?.read(this.ref);
+    if (record?.final && record.status === "succeeded") return true;
+    return (await this.status()).status?.phase === "Succeeded";
+  }
+
+  /** Resolves once the run has finished, however it ended; rejects with TaskWaitTimeoutError. */
+  async wait(options: WaitOptions = {}): Promise<TaskOutcome> {
+    const stop = new AbortController();
+    const timeout = options.timeout;
+    const timer =
+      timeout === undefined
+        ? undefined
+        : setTimeout(() => stop.abort(new TaskWaitTimeoutError(this.ref, timeout)), timeout);
+    const onAbort = () => stop.abort(options.signal?.reason);
+    options.signal?.addEventListener("abort", onAbort, { once: true });
+    if (options.signal?.aborted) onAbort();
+    const fromResults = this.#results
+      ?.waitForCompletion(this.ref, { signal: stop.signal })
+      .then((record): TaskOutcome => ({ phase: phaseOfRecord(record), record }));
+    const fromWatch = this.#taskRuns.waitFinished(this.ref, stop.signal).then(
+      async (taskRun): Promise<TaskOutcome> => ({
+        phase: taskRun.status?.phase ?? "Unknown",
+        record: (await this.#results?.read(this.ref).catch(() => null)) ?? null,
+        taskRun,
+      }),
+    );
+    try {
+      return await Promise.any(fromResults ? [fromResults, fromWatch] : [fromWatch]);
+    } catch (error) {
+      // Both sources failed: report the timeout or abort if that was the cause, else the watch's error.
+      if (stop.signal.aborted) throw stop.signal.reason;
+      throw error instanceof AggregateError ? error.errors.at(-1) : error;
+    } finally {
+      clearTimeout(timer);
+      options.signal?.removeEventListener("abort", onAbort);
+      stop.abort();
+    }
+  }
+
+  /** Waits, then returns the task's output, or throws TaskFailedError with the task's error type. */
+  async result(options: WaitOptions = {}): Promise<Output> {
+    const outcome = await this.wait(options);
+    if (outcome.record?.status === "succeeded") return outcome.record.output as Output;
+    if (outcome.phase === "Succeeded") {
+      throw new Error(
+        `TaskRun ${this.namespace}/${this.name} succeeded but its result record is not available ` +
+          (this.#results ? "(expired from Redis)" : "(the client has no Redis connection: pass `redis`)"),
+      );
+    }
+    const taskRun = outcome.taskRun ?? (await this.status());
+    const condition = taskRun.status?.conditions?.find((c) => c.type === "Succeeded");
+    throw new TaskFailedError(
+      this.ref,
+      outcome.phase,
+      outcome.record?.error?.type ?? condition?.reason ?? outcome.phase,
+      outcome.record?.error?.message ?? condition?.message ?? "no error recorded",
+    );
+  }
+
+  /** Asks the operator to stop the run (sets spec.cancel); it ends Cancelled. */
+  async cancel(): Promise<void> {
+    await this.#taskRuns.cancel(this.ref);
+  }
+}
