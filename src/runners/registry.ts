@@ -5,7 +5,9 @@
 // < 150 ms, < 80 MB RSS), and so does the operator. A task module may import only zod, the SDK and
 // its own small helpers at the top level. Heavy libraries (nodemailer, sharp, pdfkit, the AWS SDK,
 // pg, yazl/yauzl) are loaded lazily: `await import("...")` inside run(), or through ctx.services.
-// The runner never loads @kubernetes/client-node.
+// The runner never loads @kubernetes/client-node. No work at import time either: create Intl
+// formatters, buffers and clients inside run() or on first use (one top-level
+// `new Intl.NumberFormat()` loads ICU data and costs every runner start ~6 MB RSS).
 //
 // To add a task: one import line below and one entry in the list.
 import { z } from "zod";
