@@ -6,7 +6,6 @@ import { connectRedis } from "../results/connection.ts";
 import type { ResultRecord } from "../results/record.ts";
 import { ResultStore } from "../results/store.ts";
 import { type AttemptOutcome, runAttempt } from "./attempt.ts";
-import type { TaskAbortedError } from "./errors.ts";
 import type { LineWriter } from "./logger.ts";
 import { RunnerServices } from "./services.ts";
 import type { TaskDefinition } from "./task.ts";
@@ -32,7 +31,8 @@ export interface InProcessOptions {
   writeLog?: LineWriter;
 }
 
-export type { TaskAbortedError };
+/** Abort `options.signal` with one of these to simulate SIGTERM or the soft time limit. */
+export { TaskAbortedError } from "./errors.ts";
 
 /** Runs one attempt of `task` and returns the stored record and the exit code the entrypoint would use. */
 export async function runAttemptInProcess(
