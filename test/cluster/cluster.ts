@@ -267,8 +267,11 @@ function requireState(layout: ClusterLayout): ClusterState {
   return state;
 }
 
-/** Stops one component (SIGTERM, then SIGKILL after `graceMs`); its state entry stays for a restart. */
-export async function stopComponent(name: ComponentName, layout = clusterLayout(), graceMs = 10_000) {
+/**
+ * Stops one component (SIGTERM, then SIGKILL after `graceMs`); its state entry stays for a
+ * restart. The API server drains open watches for a long time, hence the short default grace.
+ */
+export async function stopComponent(name: ComponentName, layout = clusterLayout(), graceMs = 3_000) {
   await withClusterLock(layout, async () => {
     const c = requireState(layout).components[name];
     await stopProcess(c.pid, c.command, graceMs);
@@ -294,7 +297,7 @@ export async function startComponent(name: ComponentName, layout = clusterLayout
 }
 
 /** Stop then start: e.g. "the API server restarted mid-run". */
-export async function restartComponent(name: ComponentName, layout = clusterLayout(), graceMs = 10_000) {
+export async function restartComponent(name: ComponentName, layout = clusterLayout(), graceMs = 3_000) {
   await stopComponent(name, layout, graceMs);
   await startComponent(name, layout);
 }
