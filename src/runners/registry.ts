@@ -15,6 +15,10 @@ import { cleanupExpiredSessions } from "./email/cleanup-sessions.ts";
 import { sendLicenseEmail } from "./email/license.ts";
 import { sendOrderConfirmation } from "./email/order-confirmation.ts";
 import { sendWelcomeEmail } from "./email/welcome.ts";
+import { updateModelAnalytics } from "./models/analytics/task.ts";
+import { pushToEcr } from "./models/ecr/task.ts";
+import { scanModelSecurity } from "./models/scan/task.ts";
+import { generateModelThumbnail } from "./models/thumbnail/task.ts";
 import { exportCustomerData } from "./reports/export-customer-data.ts";
 import { generateDailyReport } from "./reports/generate-daily-report.ts";
 import { generateInvoicePdf } from "./reports/generate-invoice-pdf.ts";
@@ -29,6 +33,10 @@ const productionTasks = [
   cleanupExpiredSessions,
   generateDailyReport,
   generateMonthlyReport,
+  pushToEcr,
+  scanModelSecurity,
+  generateModelThumbnail,
+  updateModelAnalytics,
   generateInvoicePdf,
   exportCustomerData,
 ] as const;

@@ -6,17 +6,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { z } from "zod";
 import { defineTask, PermanentError } from "../../sdk/task.ts";
-import { copyImage } from "./copy-image.ts";
-import { ensureRepository, openEcr, registryAuthorization } from "./ecr-api.ts";
-import { DEFAULT_RETRY } from "./http-retry.ts";
-import {
-  type ImageSource,
-  layoutFromArtifacts,
-  layoutFromTarball,
-  RegistryImageSource,
-} from "./image-source.ts";
-import { parseImageReference } from "./oci.ts";
-import { RegistryClient } from "./registry-client.ts";
+import type { ImageSource } from "./image-source.ts";
+import type { ImageReference } from "./oci.ts";
 
 /** ECR's minimum upload part size (except the last). */
 const MIN_CHUNK = 5 * 1024 * 1024;
@@ -102,6 +93,18 @@ export const pushToEcr = defineTask({
   retry: { maxAttempts: 4, backoff: { initialSeconds: 30, factor: 2, maxSeconds: 600 } },
   timeouts: { softSeconds: 3600 },
   async run(input, ctx) {
+    // Loaded on first use: the registry imports this module on every cold start.
+    const [
+      { copyImage },
+      { ensureRepository, openEcr, registryAuthorization },
+      { DEFAULT_RETRY },
+      { RegistryClient },
+    ] = await Promise.all([
+      import("./copy-image.ts"),
+      import("./ecr-api.ts"),
+      import("./http-retry.ts"),
+      import("./registry-client.ts"),
+    ]);
     const config = ctx.services.config().ecr;
     const retry = {
       ...DEFAULT_RETRY,
@@ -157,8 +160,13 @@ async function openSource(
   temp: string,
   signal: AbortSignal,
 ): Promise<ImageSource> {
+  const [
+    { layoutFromArtifacts, layoutFromTarball, RegistryImageSource },
+    { parseImageReference },
+    { RegistryClient },
+  ] = await Promise.all([import("./image-source.ts"), import("./oci.ts"), import("./registry-client.ts")]);
   if ("registry" in source) {
-    let reference: ReturnType<typeof parseImageReference>;
+    let reference: ImageReference;
     try {
       reference = parseImageReference(source.registry.reference);
     } catch (error) {

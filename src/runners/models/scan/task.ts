@@ -8,9 +8,7 @@ import { z } from "zod";
 import { validateArtifactKey } from "../../artifacts/keys.ts";
 import { defineTask, PermanentError } from "../../sdk/task.ts";
 import { artifactKeySource, artifactPrefixSource, spoolSource, urlSource } from "../sources.ts";
-import { type Finding, SEVERITY_ORDER, type Severity, verdictOf } from "./findings.ts";
-import { toSarif } from "./sarif.ts";
-import { DEFAULT_SCAN_LIMITS, ModelScanner } from "./scanner.ts";
+import type { Finding, Severity } from "./findings.ts";
 
 const MAX_FINDINGS_IN_RESULT = 100;
 const MAX_FILES_IN_RESULT = 200;
@@ -68,8 +66,10 @@ export const scanModelSecurityOutput = z.object({
   sarifKey: z.string(),
 });
 
+const SEVERITIES: readonly Severity[] = ["critical", "high", "medium", "low", "info"];
+
 function countBySeverity(findings: readonly Finding[]): Record<Severity, number> {
-  const counts = Object.fromEntries(SEVERITY_ORDER.map((s) => [s, 0])) as Record<Severity, number>;
+  const counts = Object.fromEntries(SEVERITIES.map((s) => [s, 0])) as Record<Severity, number>;
   for (const f of findings) counts[f.severity]++;
   return counts;
 }
@@ -84,6 +84,9 @@ export const scanModelSecurity = defineTask({
   retry: { maxAttempts: 3, backoff: { initialSeconds: 30, factor: 2, maxSeconds: 600 } },
   timeouts: { softSeconds: 3600 },
   async run(input, ctx) {
+    // The scanner is loaded on first use: the registry imports this module on every cold start.
+    const [{ DEFAULT_SCAN_LIMITS, ModelScanner }, { SEVERITY_ORDER, verdictOf }, { toSarif }] =
+      await Promise.all([import("./scanner.ts"), import("./findings.ts"), import("./sarif.ts")]);
     const store = () => ctx.services.artifacts();
     const dir = await mkdtemp(join(tmpdir(), "model-scan-"));
     try {
