@@ -20,6 +20,7 @@ import {
   podStatusPatch,
   terminatedState,
 } from "./pod-status.ts";
+import { ContainerProber } from "./probes.ts";
 import type { StatusWriter } from "./status-writer.ts";
 import { type PreparedVolumes, prepareVolumes } from "./volumes.ts";
 
@@ -275,9 +276,30 @@ export class PodWorker {
         this.#processes.set(spec.name, proc);
         c.containerID = `process://${proc.pid}`;
         c.state = { running: { startedAt } };
-        c.ready = true;
+        c.ready = false;
+        const prober = new ContainerProber(
+          { container: spec, pid: proc.pid, env: launchSpec.env, uid: launchSpec.uid, gid: launchSpec.gid },
+          {
+            onReady: (ready) => {
+              c.ready = ready;
+              void this.#report();
+            },
+            onUnhealthy: (which) => {
+              const grace = this.pod.spec?.terminationGracePeriodSeconds ?? 30;
+              log(
+                "info",
+                `container failed its ${which} probe; killing it`,
+                this.#fields({ container: spec.name }),
+              );
+              proc.signal("SIGTERM");
+              setTimeout(() => proc.signal("SIGKILL"), grace * 1000).unref();
+            },
+          },
+        );
         void this.#report();
+        prober.start();
         const exit = await proc.exited;
+        prober.stop();
         this.#processes.delete(spec.name);
         c.ready = false;
         c.state = terminatedState(exit.exitCode, startedAt, nowIso(), c.containerID);

@@ -6,7 +6,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type CoreV1Api, PatchStrategy, setHeaderOptions, type V1Pod } from "@kubernetes/client-node";
 import { describe, expect, test } from "vitest";
-import { clients, kubectl, useTestNamespace, waitFor } from "../../harness/kube.ts";
+import { clients, hasCondition, kubectl, useTestNamespace, waitFor } from "../../harness/kube.ts";
+import { freePort } from "../../harness/processes.ts";
 import { nodePod } from "./builders.ts";
 
 const ns = useTestNamespace("e2e-pods");
@@ -233,5 +234,52 @@ describe.concurrent("the process node", () => {
       uid: 1234,
       gid: 2345,
     });
+  });
+
+  test("a readiness probe gates Ready; a failing liveness probe (exec in the container's namespace) restarts it", async () => {
+    const { core } = clients();
+    const port = await freePort();
+    // Listens after 1.5 s; removes its health file after 2 s, which the liveness probe reads.
+    const script = `const fs = require("fs");
+      fs.writeFileSync("/health/ok", "1");
+      setTimeout(() => require("http").createServer((q, r) => r.end("ok")).listen(${port}, "127.0.0.1"), 1500);
+      setTimeout(() => fs.rmSync("/health/ok"), 2000);`;
+    await core.createNamespacedPod({
+      namespace: ns.name,
+      body: nodePod("probed", script, {
+        pod: {
+          restartPolicy: "Always",
+          terminationGracePeriodSeconds: 1,
+          volumes: [{ name: "health", emptyDir: {} }],
+        },
+        container: {
+          ports: [{ name: "http", containerPort: port }],
+          volumeMounts: [{ name: "health", mountPath: "/health" }],
+          readinessProbe: { httpGet: { path: "/", port: "http" }, periodSeconds: 1 },
+          livenessProbe: { exec: { command: ["cat", "/health/ok"] }, periodSeconds: 1, failureThreshold: 2 },
+        },
+      }),
+    });
+    const running = await waitFor(
+      "pod probed Running",
+      () => core.readNamespacedPod({ name: "probed", namespace: ns.name }),
+      phaseIs("Running"),
+    );
+    expect(running.status?.containerStatuses?.[0]?.ready).toBe(false);
+    await waitFor(
+      "pod probed Ready",
+      () => core.readNamespacedPod({ name: "probed", namespace: ns.name }),
+      (p) => hasCondition(p, "Ready"),
+      15_000,
+    );
+    const restarted = await waitFor(
+      "pod probed restarted by its liveness probe",
+      () => core.readNamespacedPod({ name: "probed", namespace: ns.name }),
+      (p) => (p.status?.containerStatuses?.[0]?.restartCount ?? 0) >= 1,
+      20_000,
+    );
+    expect(restarted.status?.containerStatuses?.[0]?.lastState?.terminated?.exitCode).toBe(143);
+    expect(restarted.status?.containerStatuses?.[0]?.state?.waiting?.reason).toBe("CrashLoopBackOff");
+    await core.deleteNamespacedPod({ name: "probed", namespace: ns.name, gracePeriodSeconds: 0 });
   });
 });
