@@ -48,9 +48,15 @@ build_in_wrapper() {
 
 mkdir -p "$BIN_DIR"
 want=(etcd kube-apiserver kube-controller-manager kube-scheduler kubectl helm)
-missing=0
-for b in "${want[@]}"; do [ -x "$BIN_DIR/$b" ] || missing=1; done
-if [ "$missing" = 0 ]; then echo "$BIN_DIR"; exit 0; fi
+all_cached() {
+  for b in "${want[@]}"; do [ -x "$BIN_DIR/$b" ] || return 1; done
+}
+if all_cached; then echo "$BIN_DIR"; exit 0; fi
+# Concurrent first runs (two test runs, CI steps) wait for one build instead of racing in the
+# same wrapper directories; the one that waited finds the binaries cached.
+exec 9>"$CACHE_ROOT/build-binaries.lock"
+flock 9
+if all_cached; then echo "$BIN_DIR"; exit 0; fi
 
 start=$(date +%s)
 if [ ! -x "$BIN_DIR/etcd" ]; then
