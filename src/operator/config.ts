@@ -53,6 +53,8 @@ export const operatorConfigSchema = z.object({
   workers: z.coerce.number().int().min(1).max(64).default(8),
   /** Seconds without any watch event or bookmark after which a watch is presumed stalled. */
   watchStallSeconds: z.coerce.number().int().min(5).default(90),
+  /** Fault injection for end-to-end tests only: die (SIGKILL) right after creating a Job. */
+  faults: z.object({ killAfterJobCreate: z.boolean().default(false) }).default({ killAfterJobCreate: false }),
 });
 export type OperatorConfig = z.infer<typeof operatorConfigSchema>;
 
@@ -95,6 +97,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv): OperatorConfig {
     http: { host: env.OPERATOR_HTTP_HOST || undefined, port: env.OPERATOR_HTTP_PORT || undefined },
     workers: env.OPERATOR_WORKERS || undefined,
     watchStallSeconds: env.OPERATOR_WATCH_STALL_SECONDS || undefined,
+    faults: { killAfterJobCreate: bool(env.OPERATOR_FAULT_KILL_AFTER_JOB_CREATE) },
   };
   const parsed = operatorConfigSchema.safeParse(raw);
   if (!parsed.success) {

@@ -264,6 +264,12 @@ export class TaskRunController {
       } catch (error) {
         if (!isAlreadyExists(error)) throw error;
       }
+      if (config.faults.killAfterJobCreate) {
+        this.deps.log.warn("fault injection: dying after creating a Job, before writing status", {
+          job: job.metadata.name,
+        });
+        process.kill(process.pid, "SIGKILL");
+      }
       this.deps.metrics.attempts.inc(labels);
       if (decision.createAttempt === 1 && run.metadata.creationTimestamp) {
         this.deps.metrics.wait.observe(

@@ -1,0 +1,93 @@
+// Who is calling and may they do it: the bearer token is checked with a Kubernetes TokenReview and
+// the action with a SubjectAccessReview on taskruns, so the RBAC that governs `kubectl` governs the
+// HTTP API. Answers are cached briefly (by a hash of the token; never the token itself).
+import { createHash } from "node:crypto";
+import { AuthenticationV1Api, AuthorizationV1Api, type KubeConfig } from "@kubernetes/client-node";
+import { GROUP } from "../api/common.ts";
+
+export interface Caller {
+  username: string;
+  uid?: string;
+  groups: string[];
+  extra?: Record<string, string[]>;
+}
+
+/** What a request wants to do, in RBAC terms (on taskruns of the group tasks.synthetiq.io). */
+export interface TaskRunAction {
+  verb: "create" | "get" | "list" | "patch";
+  namespace: string;
+  name?: string;
+}
+
+export interface AccessReview {
+  /** The caller a bearer token belongs to, or null when the token is not valid. */
+  authenticate(token: string): Promise<Caller | null>;
+  authorize(caller: Caller, action: TaskRunAction): Promise<boolean>;
+}
+
+/** A small time-bounded cache of review answers, keyed by a hash, bounded in size. */
+class AnswerCache<T> {
+  readonly #entries = new Map<string, { value: T; until: number }>();
+  readonly #ttlMs: number;
+  readonly #max: number;
+  constructor(ttlMs: number, max = 5_000) {
+    this.#ttlMs = ttlMs;
+    this.#max = max;
+  }
+  async get(key: string, compute: () => Promise<T>): Promise<T> {
+    const now = Date.now();
+    const hit = this.#entries.get(key);
+    if (hit && hit.until > now) return hit.value;
+    const value = await compute();
+    if (this.#ttlMs > 0) {
+      if (this.#entries.size >= this.#max) this.#entries.clear();
+      this.#entries.set(key, { value, until: now + this.#ttlMs });
+    }
+    return value;
+  }
+}
+
+const digest = (text: string) => createHash("sha256").update(text).digest("hex");
+
+/** TokenReview and SubjectAccessReview through the API server, with the server's own credentials. */
+export function kubeAccessReview(kc: KubeConfig, cacheSeconds = 10): AccessReview {
+  const authn = kc.makeApiClient(AuthenticationV1Api);
+  const authz = kc.makeApiClient(AuthorizationV1Api);
+  const tokens = new AnswerCache<Caller | null>(cacheSeconds * 1000);
+  const decisions = new AnswerCache<boolean>(cacheSeconds * 1000);
+  return {
+    authenticate: (token) =>
+      tokens.get(digest(token), async () => {
+        const review = await authn.createTokenReview({ body: { spec: { token } } });
+        const user = review.status?.user;
+        if (!review.status?.authenticated || !user?.username) return null;
+        return {
+          username: user.username,
+          groups: user.groups ?? [],
+          ...(user.uid ? { uid: user.uid } : {}),
+          ...(user.extra ? { extra: user.extra } : {}),
+        };
+      }),
+    authorize: (caller, action) =>
+      decisions.get(digest(JSON.stringify([caller, action])), async () => {
+        const review = await authz.createSubjectAccessReview({
+          body: {
+            spec: {
+              user: caller.username,
+              groups: caller.groups,
+              ...(caller.uid ? { uid: caller.uid } : {}),
+              ...(caller.extra ? { extra: caller.extra } : {}),
+              resourceAttributes: {
+                group: GROUP,
+                resource: "taskruns",
+                verb: action.verb,
+                namespace: action.namespace,
+                ...(action.name ? { name: action.name } : {}),
+              },
+            },
+          },
+        });
+        return review.status?.allowed === true;
+      }),
+  };
+}
