@@ -69,6 +69,7 @@ export async function renderInvoicePdf(invoice: Invoice): Promise<Buffer> {
       money(tax.taxMinor),
     ]);
   }
+  if (totals.taxes.length > 1) summary.push(["Tax total", money(totals.taxMinor)]);
   summary.push(["Total due", money(totals.grossMinor)]);
   doc.moveDown(0.5);
   drawTable(

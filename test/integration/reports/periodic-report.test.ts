@@ -10,6 +10,7 @@ import { formatMoney } from "../../../src/runners/reports/money.ts";
 import type { PeriodicReportOutput } from "../../../src/runners/reports/periodic-report.ts";
 import type { PeriodReport } from "../../../src/runners/reports/report.ts";
 import { ResultStore } from "../../../src/runners/results/store.ts";
+import { startSmtpSink } from "../../harness/smtp.ts";
 import { pdfToText, renderFirstPage } from "./pdf-tools.ts";
 import { type ReportEnv, startReportEnv } from "./report-env.ts";
 
@@ -199,5 +200,36 @@ describe("reports.generate_monthly_report", () => {
     expect(pdfToText(await env.read(output.files.pdf.key))).toContain(
       "Monthly report 2024-03 (Europe/Berlin)",
     );
+  });
+});
+
+describe("mailing a report", () => {
+  it("sends one mail with links to the three files to the recipients, once per TaskRun", async () => {
+    const sink = await startSmtpSink();
+    try {
+      const options = {
+        config: { smtp: { host: sink.host, port: sink.port, from: "reports@synthetiq.test" } },
+        taskRun: { namespace: "default", name: "daily-mail", uid: "uid-daily-mail" },
+      };
+      const input = { date: "2024-04-01", recipients: ["cfo@example.com", "ops@example.com"] };
+      const record = await env.run(generateDailyReport, input, options);
+      expect(record.error).toBeUndefined();
+      expect((record.output as PeriodicReportOutput).mailedTo.sort()).toEqual([
+        "cfo@example.com",
+        "ops@example.com",
+      ]);
+      const [mail] = await sink.waitForMails(1);
+      expect(mail?.envelope.to.sort()).toEqual(["cfo@example.com", "ops@example.com"]);
+      expect(mail?.parsed.subject).toBe("Daily report 2024-04-01 (UTC)");
+      const output = record.output as PeriodicReportOutput;
+      for (const file of Object.values(output.files)) expect(mail?.parsed.text).toContain(file.link);
+      // A retry of the same TaskRun does not mail again.
+      const retry = await env.run(generateDailyReport, input, { ...options, attempt: 2 });
+      expect(retry.status).toBe("succeeded");
+      await new Promise((r) => setTimeout(r, 300));
+      expect(sink.mails).toHaveLength(1);
+    } finally {
+      await sink.stop();
+    }
   });
 });

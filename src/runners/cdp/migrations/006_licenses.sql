@@ -5,7 +5,7 @@ CREATE TABLE licenses (
   user_id bigint NOT NULL REFERENCES users (id),
   model_id bigint NOT NULL REFERENCES models (id),
   order_id bigint REFERENCES orders (id) ON DELETE SET NULL,
-  key_sha256 text NOT NULL UNIQUE CHECK (key_sha256 ~ '^[0-9a-f]{64}$'),
+  key_sha256 text COLLATE "C" NOT NULL UNIQUE CHECK (key_sha256 ~ '^[0-9a-f]{64}$'),
   key_hint text NOT NULL,
   status text NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'revoked', 'expired')),
   issued_at timestamptz NOT NULL DEFAULT now(),
