@@ -50,6 +50,16 @@ describe("daily periods", () => {
     expect(dailyPeriod("2024-09-07", "America/Santiago").end).toEqual(p.start);
   });
 
+  it("a day whose midnight happens twice starts at the first one (Havana, 2024-11-03)", () => {
+    // Cuba falls back from 01:00 to 00:00: 00:00-01:00 occurs twice. The day starts at the first
+    // midnight (04:00Z) and lasts 25 hours. (Postgres' AT TIME ZONE picks the second for this
+    // ambiguous local time, which would leave the first hour in the previous day.)
+    const p = dailyPeriod("2024-11-03", "America/Havana");
+    expect(iso(p.start)).toBe("2024-11-03T04:00:00.000Z");
+    expect(p.end.getTime() - p.start.getTime()).toBe(25 * HOUR);
+    expect(dailyPeriod("2024-11-02", "America/Havana").end).toEqual(p.start);
+  });
+
   it("half-hour DST (Lord Howe) and fractional offsets (Kolkata, Kathmandu)", () => {
     const lordHowe = dailyPeriod("2024-10-06", "Australia/Lord_Howe");
     expect(lordHowe.end.getTime() - lordHowe.start.getTime()).toBe(23.5 * HOUR);
