@@ -79,6 +79,7 @@ describe("helm install into the local cluster", () => {
   let prometheus: RunningPrometheus | undefined;
   let httpPort: number;
   let installed = false;
+  let installOutput = "";
   const redisPassword = randomBytes(12).toString("hex");
 
   beforeAll(async () => {
@@ -132,6 +133,7 @@ describe("helm install into the local cluster", () => {
       throw new Error(`helm install failed: ${result.stderr}\n${pods}`);
     }
     installed = true;
+    installOutput = result.stdout;
     // Prometheus scrapes the operator pod from before the first TaskRun, as the ServiceMonitor would.
     prometheus = await startPrometheus({
       jobs: [{ job: "synthetiq-tasks-operator", targets: [`127.0.0.1:${httpPort}`] }],
@@ -164,6 +166,10 @@ describe("helm install into the local cluster", () => {
     expect(pod?.spec.serviceAccountName).toBe(`${RELEASE}-synthetiq-tasks-operator`);
     const ns = JSON.parse(kubectlOk(["get", "namespace", namespace, "-o", "json"])) as KubeObject;
     expect(ns.metadata.labels?.["pod-security.kubernetes.io/enforce"]).toBe("restricted");
+    // NOTES.txt tells the user what to run next, with this release's names.
+    expect(installOutput).toContain(
+      `kubectl -n ${namespace} rollout status deployment/${RELEASE}-synthetiq-tasks-operator`,
+    );
   });
 
   it("completes a TaskRun applied with kubectl, in a runner pod that is restricted and has no API token", async () => {
