@@ -4,7 +4,7 @@
 import { readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { KubeConfig, ListWatch, type V1Pod, Watch } from "@kubernetes/client-node";
-import { NodeApi, statusCode } from "./api.ts";
+import { describeError, NodeApi, statusCode } from "./api.ts";
 import type { NodeConfig } from "./config.ts";
 import { signalGroup } from "./container-process.ts";
 import { startKubeletServer } from "./kubelet-server.ts";
@@ -52,7 +52,8 @@ export async function runNode(
     write: (ns, name, patch) => api.patchPodStatus(ns, name, patch),
     concurrency: config.writeConcurrency,
     isGone: (error) => statusCode(error) === 404,
-    onError: (key, error) => log("warn", "pod status write failed; retrying", { uid: key, error }),
+    onError: (key, error) =>
+      log("warn", "pod status write failed; retrying", { uid: key, error: describeError(error) }),
   });
   const ctx: PodWorkerContext = {
     api,

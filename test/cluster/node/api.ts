@@ -15,6 +15,18 @@ export function statusCode(error: unknown): number | undefined {
   return error instanceof ApiException ? error.code : undefined;
 }
 
+/** One line for logs and waiting messages: the API's own message rather than the raw response. */
+export function describeError(error: unknown): string {
+  if (error instanceof ApiException) {
+    try {
+      const body = typeof error.body === "string" ? JSON.parse(error.body) : error.body;
+      if (body?.message) return `HTTP ${error.code}: ${body.message}`;
+    } catch {}
+    return `HTTP ${error.code}`;
+  }
+  return error instanceof Error ? error.message : String(error);
+}
+
 const CACHE_TTL_MS = 5_000;
 
 export class NodeApi {

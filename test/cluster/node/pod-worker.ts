@@ -5,7 +5,7 @@
 import { existsSync, mkdirSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import type { V1Container, V1Pod } from "@kubernetes/client-node";
-import type { NodeApi } from "./api.ts";
+import { describeError, type NodeApi } from "./api.ts";
 import { type ContainerProcess, type Mount, startContainerProcess } from "./container-process.ts";
 import { ContainerConfigError, expandVars, resolveEnv } from "./env.ts";
 import { ImageMappingError, imageRepository, mapImage, RUNNER_IMAGE_REPOSITORY } from "./images.ts";
@@ -153,7 +153,7 @@ export class PodWorker {
   }
 
   async #prepare(): Promise<boolean> {
-    while (!this.#stop.signal.aborted) {
+    for (let attempt = 0; !this.#stop.signal.aborted; attempt++) {
       try {
         await this.#ctx.startLimiter.run(async () => {
           this.#volumes = await prepareVolumes(this.pod, this.#dir, {
@@ -164,15 +164,19 @@ export class PodWorker {
         this.#scheduleRefresh();
         return true;
       } catch (error) {
-        const reason =
-          error instanceof ContainerConfigError ? "CreateContainerConfigError" : "ContainerCreating";
-        log("warn", "pod volumes not ready", this.#fields({ error }));
+        const configError = error instanceof ContainerConfigError;
+        const reason = configError ? "CreateContainerConfigError" : "ContainerCreating";
+        const message = describeError(error);
+        log("warn", "pod volumes not ready", this.#fields({ error: message }));
         for (const c of [...this.#record.initContainers, ...this.#record.containers]) {
-          if (!isTerminated(c.state))
-            c.state = { waiting: { reason, message: String((error as Error).message) } };
+          if (!isTerminated(c.state)) c.state = { waiting: { reason, message } };
         }
         void this.#report();
-        await sleep(CONFIG_RETRY_MS, this.#stop.signal);
+        // API errors are often the Node authorizer catching up with a just-bound pod: retry soon.
+        await sleep(
+          configError ? CONFIG_RETRY_MS : Math.min(CONFIG_RETRY_MS, 250 * 2 ** attempt),
+          this.#stop.signal,
+        );
       }
     }
     return false;
@@ -192,7 +196,9 @@ export class PodWorker {
             this.#volumes = v;
             this.#scheduleRefresh();
           })
-          .catch((error) => log("warn", "token refresh failed", this.#fields({ error })));
+          .catch((error) =>
+            log("warn", "token refresh failed", this.#fields({ error: describeError(error) })),
+          );
       },
       Math.max(1_000, at.getTime() - Date.now()),
     );
@@ -311,8 +317,9 @@ export class PodWorker {
             : error instanceof ImageMappingError
               ? "CreateContainerError"
               : "ContainerCreating";
-        c.state = { waiting: { reason, message: (error as Error).message } };
-        log("warn", "container not started", this.#fields({ container: spec.name, reason, error }));
+        const message = describeError(error);
+        c.state = { waiting: { reason, message } };
+        log("warn", "container not started", this.#fields({ container: spec.name, reason, error: message }));
         void this.#report();
         await sleep(CONFIG_RETRY_MS, this.#stop.signal);
       }
@@ -407,7 +414,9 @@ export class PodWorker {
     this.#ctx.statusWriter.forget(this.key);
     await this.#ctx.api
       .deletePod(this.#ns, this.#name, this.key)
-      .catch((error) => log("warn", "final pod deletion failed", this.#fields({ error })));
+      .catch((error) =>
+        log("warn", "final pod deletion failed", this.#fields({ error: describeError(error) })),
+      );
   }
 
   get finished() {

@@ -11,7 +11,7 @@ import {
   V1MicroTime,
   type V1Node,
 } from "@kubernetes/client-node";
-import { statusCode } from "./api.ts";
+import { describeError, statusCode } from "./api.ts";
 import type { NodeConfig } from "./config.ts";
 import { log } from "./log.ts";
 import { NODE_IP } from "./pod-status.ts";
@@ -115,7 +115,10 @@ export class NodeRegistration {
 
   start() {
     const every = (ms: number, fn: () => Promise<void>, what: string) => {
-      const timer = setInterval(() => fn().catch((error) => log("warn", `${what} failed`, { error })), ms);
+      const timer = setInterval(
+        () => fn().catch((error) => log("warn", `${what} failed`, { error: describeError(error) })),
+        ms,
+      );
       this.#timers.push(timer);
     };
     every(RENEW_MS, () => this.#renewLease(), "lease renewal");
