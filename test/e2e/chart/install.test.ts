@@ -118,7 +118,12 @@ describe("helm install into the local cluster", () => {
           existingSecret: { name: "smtp", userKey: "", passwordKey: "" },
           from: "CDP <cdp@example.com>",
         },
-        operator: { httpPort, extraEnv: [{ name: "RUNNER_ENABLE_TEST_TASKS", value: "1" }] },
+        // Scoped to its namespace: other operators (other tests) may share the cluster.
+        operator: {
+          httpPort,
+          watchNamespaces: [namespace],
+          extraEnv: [{ name: "RUNNER_ENABLE_TEST_TASKS", value: "1" }],
+        },
         runner: { extraEnv: { RUNNER_ENABLE_TEST_TASKS: "1" } },
         queues: { testing: { concurrency: { min: 1, max: 2 } } },
         // The schedules are installed (and their CronJobs checked) but must not fire during the test.
@@ -276,6 +281,12 @@ describe("helm install into the local cluster", () => {
     };
     for (const metric of Object.values(notYetExported)) expect(exported).not.toContain(`# HELP ${metric} `);
     expect(empty.sort()).toEqual([...Object.keys(notYetExported), "Reconcile errors per second"].sort());
+  });
+
+  it("gives the operator enough rights with its least-privilege RBAC: no request of it was refused", () => {
+    const logs = kubectlOk(["logs", "-n", namespace, `deployment/${RELEASE}-synthetiq-tasks-operator`]);
+    expect(logs).toContain("controller running");
+    expect(logs.split("\n").filter((line) => /forbidden|\b403\b/i.test(line))).toEqual([]);
   });
 
   it("helm uninstall removes everything it installed; the CRDs, your own TaskRuns and the operator's Lease stay", async () => {
