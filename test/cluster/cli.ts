@@ -1,10 +1,13 @@
-// `npm run cluster:up | cluster:down` and `node test/cluster/cli.ts status`: the local cluster for
-// people. `up` is idempotent and leaves the components running after it exits.
-import { clusterStatus, startCluster, stopCluster } from "./cluster.ts";
+// `npm run cluster:up | cluster:down` and `node test/cluster/cli.ts status|restart <component>`:
+// the local cluster for people. `up` is idempotent and leaves the components running after it
+// exits; `down` refuses while test runs use the cluster unless --force.
 
-const USAGE = "usage: node test/cluster/cli.ts up|down|status";
+import { clusterStatus, restartComponent, startCluster, stopCluster } from "./cluster.ts";
+import { COMPONENT_NAMES, type ComponentName } from "./components.ts";
 
-async function main(command: string | undefined) {
+const USAGE = `usage: node test/cluster/cli.ts up | down [--force] | status | restart <${COMPONENT_NAMES.join("|")}>`;
+
+async function main(command: string | undefined, args: string[]) {
   switch (command) {
     case "up": {
       const cluster = await startCluster({ persistent: true });
@@ -17,7 +20,7 @@ async function main(command: string | undefined) {
       return 0;
     }
     case "down": {
-      const stopped = await stopCluster();
+      const stopped = await stopCluster(undefined, { force: args.includes("--force") });
       process.stderr.write(stopped ? "local cluster stopped\n" : "no local cluster was running\n");
       return 0;
     }
@@ -26,10 +29,23 @@ async function main(command: string | undefined) {
       process.stdout.write(`${JSON.stringify(status, null, 2)}\n`);
       return status.running ? 0 : 1;
     }
+    case "restart": {
+      const name = args[0] as ComponentName;
+      if (!COMPONENT_NAMES.includes(name)) {
+        process.stderr.write(`unknown component "${args[0] ?? ""}"; ${USAGE}\n`);
+        return 2;
+      }
+      await restartComponent(name);
+      process.stderr.write(`${name} restarted\n`);
+      return 0;
+    }
     default:
       process.stderr.write(`${USAGE}\n`);
       return 2;
   }
 }
 
-process.exitCode = await main(process.argv[2]);
+process.exitCode = await main(process.argv[2], process.argv.slice(3)).catch((error: Error) => {
+  process.stderr.write(`${error.message}\n`);
+  return 1;
+});

@@ -19,6 +19,7 @@ import { isRunning, spawnDetached, stopProcess, type TlsClient, waitHealthy } fr
 import {
   type ClusterState,
   type ComponentState,
+  liveUsers,
   readState,
   registerUser,
   removeState,
@@ -231,11 +232,23 @@ export async function startCluster(
   });
 }
 
-/** Stops every component and removes the state file; a no-op when nothing runs. */
-export async function stopCluster(layout = clusterLayout()): Promise<boolean> {
+/**
+ * Stops every component and removes the state file; a no-op when nothing runs. Refuses while test
+ * runs are using the cluster unless `force`.
+ */
+export async function stopCluster(
+  layout = clusterLayout(),
+  options: { force?: boolean } = {},
+): Promise<boolean> {
   return withClusterLock(layout, async () => {
     const state = readState(layout);
     if (!state) return false;
+    const users = liveUsers(layout);
+    if (users.length > 0 && !options.force) {
+      throw new Error(
+        `the local cluster is in use by test runs (pids ${users.join(", ")}); stop them or pass --force`,
+      );
+    }
     await stopAll(layout, state);
     return true;
   });

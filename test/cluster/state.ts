@@ -92,15 +92,20 @@ export function registerUser(layout: ClusterLayout, pid = process.pid) {
   writeFileSync(join(layout.usersDir, String(pid)), "");
 }
 
+/** Pids of live registered users (entries of dead ones are removed). */
+export function liveUsers(layout: ClusterLayout): number[] {
+  mkdirSync(layout.usersDir, { recursive: true });
+  const live: number[] = [];
+  for (const entry of readdirSync(layout.usersDir)) {
+    if (pidAlive(Number(entry))) live.push(Number(entry));
+    else rmSync(join(layout.usersDir, entry), { force: true });
+  }
+  return live;
+}
+
 /** Unregisters `pid`; returns how many other live users remain. */
 export function unregisterUser(layout: ClusterLayout, pid = process.pid): number {
   mkdirSync(layout.usersDir, { recursive: true });
   rmSync(join(layout.usersDir, String(pid)), { force: true });
-  let live = 0;
-  const entries = readdirSync(layout.usersDir);
-  for (const entry of entries) {
-    if (pidAlive(Number(entry))) live++;
-    else rmSync(join(layout.usersDir, entry), { force: true });
-  }
-  return live;
+  return liveUsers(layout).length;
 }

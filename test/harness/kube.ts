@@ -42,14 +42,29 @@ export function clients(kc = kubeConfig()): Clients {
   };
 }
 
-/** Polls `read` until `done` holds for its result; fails naming `what` and the last value seen. */
-export async function waitFor<T>(
+/**
+ * Polls until a condition holds; fails naming `what` and the last value seen. Two forms:
+ * `waitFor(what, probe, timeoutMs?)` with a probe resolving true when done (like
+ * harness/processes.ts), or `waitFor(what, read, done, timeoutMs?, intervalMs?)` resolving with
+ * the value read.
+ */
+export function waitFor(what: string, probe: () => Promise<boolean>, timeoutMs?: number): Promise<boolean>;
+export function waitFor<T>(
   what: string,
   read: () => Promise<T>,
   done: (value: T) => boolean,
-  timeoutMs = 60_000,
+  timeoutMs?: number,
+  intervalMs?: number,
+): Promise<T>;
+export async function waitFor<T>(
+  what: string,
+  read: () => Promise<T>,
+  doneOrTimeout?: ((value: T) => boolean) | number,
+  timeoutArg?: number,
   intervalMs = 250,
 ): Promise<T> {
+  const done = typeof doneOrTimeout === "function" ? doneOrTimeout : (value: T) => value === true;
+  const timeoutMs = (typeof doneOrTimeout === "number" ? doneOrTimeout : timeoutArg) ?? 60_000;
   const deadline = Date.now() + timeoutMs;
   let last: T | undefined;
   let lastError: unknown;
