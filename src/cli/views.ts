@@ -1,0 +1,118 @@
+// What the CLI shows, as pure functions: the list filters (what `celery inspect active|scheduled`
+// showed, plus failed), a TaskRun's table row (like the CRD's printer columns), plain-text tables,
+// and the TaskRun a retry creates from a finished one.
+import { LABELS } from "../operator/api/common.ts";
+import type { TaskRun, TaskRunPhase } from "../operator/api/taskrun.ts";
+
+export type ListFilter = "active" | "scheduled" | "failed";
+
+const ACTIVE: ReadonlySet<string> = new Set<TaskRunPhase>(["Pending", "Waiting", "Running", "Retrying"]);
+const FAILED: ReadonlySet<string> = new Set<TaskRunPhase>(["Failed", "Expired"]);
+const RETRYABLE: ReadonlySet<string> = new Set<TaskRunPhase>(["Failed", "Expired", "Cancelled"]);
+
+/** A phase the operator has not written yet counts as Pending. */
+export const phaseOf = (t: TaskRun) => t.status?.phase ?? "Pending";
+
+/** Does the TaskRun match the filter at time `now`? Scheduled: a schedule, or a run due later (an ETA). */
+export function matches(t: TaskRun, filter: ListFilter, now: Date): boolean {
+  const phase = phaseOf(t);
+  if (filter === "failed") return FAILED.has(phase);
+  const dueLater = t.spec.runAt !== undefined && Date.parse(t.spec.runAt) > now.getTime();
+  if (filter === "scheduled") return phase === "Scheduled" || (dueLater && ACTIVE.has(phase));
+  return ACTIVE.has(phase) && !dueLater;
+}
+
+/** "45s", "12m", "3h", "5d" (kubectl's AGE style, one unit). */
+export function shortDuration(ms: number): string {
+  const s = Math.max(0, Math.floor(ms / 1000));
+  if (s < 120) return `${s}s`;
+  if (s < 7200) return `${Math.floor(s / 60)}m`;
+  if (s < 172_800) return `${Math.floor(s / 3600)}h`;
+  return `${Math.floor(s / 86_400)}d`;
+}
+
+export const LIST_COLUMNS = [
+  "NAME",
+  "TASK",
+  "QUEUE",
+  "PHASE",
+  "ATTEMPTS",
+  "AGE",
+  "DURATION",
+  "REASON",
+] as const;
+
+export function taskRunRow(t: TaskRun, now: Date): string[] {
+  const created = t.metadata.creationTimestamp
+    ? new Date(t.metadata.creationTimestamp).getTime()
+    : now.getTime();
+  const reason = t.status?.conditions?.find((c) => c.type === "Succeeded")?.reason ?? "";
+  return [
+    t.metadata.name ?? "",
+    t.spec.task,
+    t.status?.queue ?? t.spec.queue ?? "",
+    phaseOf(t),
+    String(t.status?.attemptCount ?? t.status?.attempts?.length ?? 0),
+    shortDuration(now.getTime() - created),
+    t.status?.duration ?? "",
+    reason,
+  ];
+}
+
+/** Left-aligned columns separated by three spaces, as kubectl prints them. */
+export function table(header: readonly string[], rows: readonly string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
+  const line = (cells: readonly string[]) =>
+    cells
+      .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i] ?? 0)))
+      .join("   ")
+      .trimEnd();
+  return [line(header), ...rows.map(line)].join("\n");
+}
+
+/** The pod of attempt `attempt` (1-based; default the latest), as the TaskRun's status records it. */
+export function attemptPod(
+  t: TaskRun,
+  attempt?: number,
+): { attempt: number; pod?: string; job?: string } | undefined {
+  const attempts = t.status?.attempts ?? [];
+  const chosen = attempt === undefined ? attempts.at(-1) : attempts.find((a) => a.attempt === attempt);
+  return chosen
+    ? { attempt: chosen.attempt, job: chosen.job, ...(chosen.pod ? { pod: chosen.pod } : {}) }
+    : undefined;
+}
+
+export const RETRY_OF_ANNOTATION = `${LABELS.taskRun.split("/")[0]}/retry-of`;
+
+/**
+ * A new TaskRun that runs the same task with the same input and run options as `failed`, which
+ * must have ended Failed, Expired or Cancelled. Not copied: cancel, runAt, expiresAt, the
+ * idempotency key (the new run is a new request) and the schedule.
+ */
+export function retryOf(failed: TaskRun): { ok: true; taskRun: TaskRun } | { ok: false; message: string } {
+  const phase = phaseOf(failed);
+  const name = failed.metadata.name ?? "";
+  if (!RETRYABLE.has(phase)) {
+    return {
+      ok: false,
+      message: `TaskRun ${name} is ${phase}; only a Failed, Expired or Cancelled run can be retried`,
+    };
+  }
+  if (failed.spec.schedule)
+    return { ok: false, message: `TaskRun ${name} is a schedule; retry one of its runs instead` };
+  const { cancel: _c, runAt: _r, expiresAt: _e, idempotencyKey: _i, schedule: _s, ...spec } = failed.spec;
+  const base = name.slice(0, 200);
+  return {
+    ok: true,
+    taskRun: {
+      apiVersion: failed.apiVersion,
+      kind: "TaskRun",
+      metadata: {
+        generateName: `${base}-r-`,
+        namespace: failed.metadata.namespace,
+        annotations: { [RETRY_OF_ANNOTATION]: name },
+      } as TaskRun["metadata"],
+      spec,
+    },
+  };
+}

@@ -1,0 +1,121 @@
+// kubectl-task on the local cluster with the real operator and runner: submit (--wait), get,
+// list --active/--scheduled/--failed, logs of an attempt's pod, wait, cancel and retry, with
+// human tables and -o json/yaml. The CLI runs as `bin/kubectl-task`, as kubectl would run it.
+import { execFile } from "node:child_process";
+import { join } from "node:path";
+import { describe, expect, inject, test } from "vitest";
+import { parse } from "yaml";
+import { RETRY_OF_ANNOTATION } from "../../../src/cli/views.ts";
+import type { TaskRun } from "../../../src/operator/api/taskrun.ts";
+import { useOperator } from "../operator/helpers.ts";
+
+const suite = useOperator("e2e-cli");
+const BIN = join(import.meta.dirname, "../../../bin/kubectl-task");
+
+function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(
+      BIN,
+      ["--kubeconfig", inject("kubeconfigPath"), "-n", suite.namespace, ...args],
+      {
+        timeout: 150_000,
+        env: { ...process.env, REDIS_URL: inject("redisUrl"), RUNNER_ENABLE_TEST_TASKS: "1" },
+      },
+      (error, stdout, stderr) =>
+        resolve({
+          code: error ? Number(error.code ?? 1) : 0,
+          stdout: String(stdout),
+          stderr: String(stderr),
+        }),
+    );
+  });
+}
+
+const nameOf = (stdout: string) => /taskrun\.tasks\.synthetiq\.io\/(\S+)/.exec(stdout)?.[1] ?? "";
+
+describe("kubectl-task", () => {
+  test("submit --wait runs a task to success; get shows it as a table, JSON and YAML", async () => {
+    const submitted = await cli("submit", "testing.noop", "--input", "{}", "--wait", "--timeout", "120");
+    expect(submitted.stderr).toBe("");
+    expect(submitted.code).toBe(0);
+    expect(submitted.stdout).toMatch(/ Succeeded output=\{"ok":true\}/);
+    const name = nameOf(submitted.stdout);
+
+    const table = await cli("get", name);
+    const [header, row] = table.stdout.split("\n");
+    expect(header).toMatch(/^NAME\s+TASK\s+QUEUE\s+PHASE\s+ATTEMPTS\s+AGE\s+DURATION/);
+    expect(row?.split(/\s+/).slice(0, 5)).toEqual([name, "testing.noop", "testing", "Succeeded", "1"]);
+    expect(table.stdout).toContain('Output: {"ok":true}');
+
+    const json = JSON.parse((await cli("get", name, "-o", "json")).stdout) as TaskRun & {
+      result: { output: unknown };
+    };
+    expect(json.status?.phase).toBe("Succeeded");
+    expect(json.result.output).toEqual({ ok: true });
+    const yaml = parse((await cli("get", name, "-o", "yaml")).stdout) as TaskRun;
+    expect(yaml.metadata.name).toBe(name);
+  });
+
+  test("a bad input is refused naming every field, exit 1, nothing created", async () => {
+    const refused = await cli("submit", "email.send_welcome_email", "--input", '{"email":"nope"}');
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain("input.email");
+    expect(refused.stderr).toContain("input.name");
+  });
+
+  test("a failed run: wait exits 1 with the error, list --failed shows it, logs prints the attempt's pod log, retry makes a new run", async () => {
+    const submitted = await cli("submit", "testing.exit", "--input", '{"code":2}');
+    const name = nameOf(submitted.stdout);
+    const waited = await cli("wait", name, "--timeout", "120");
+    expect(waited.code).toBe(1);
+    expect(waited.stdout).toContain(
+      `${name} Failed PermanentError: testing.exit asked for a permanent failure`,
+    );
+
+    const failed = await cli("list", "--failed");
+    expect(failed.stdout).toContain(name);
+    const active = await cli("list", "--active");
+    expect(active.stdout).not.toContain(name);
+
+    const logs = await cli("logs", name, "--attempt", "1");
+    expect(logs.code, logs.stderr).toBe(0);
+    expect(logs.stdout).toContain("testing.exit asked for a permanent failure");
+    const missing = await cli("logs", name, "--attempt", "7");
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain("no pod for attempt 7");
+
+    const retried = await cli("retry", name, "-o", "json");
+    expect(retried.code, retried.stderr).toBe(0);
+    const retry = JSON.parse(retried.stdout) as TaskRun;
+    expect(retry.metadata.name).not.toBe(name);
+    expect(retry.spec).toMatchObject({ task: "testing.exit", input: { code: 2 } });
+    expect(retry.metadata.annotations?.[RETRY_OF_ANNOTATION]).toBe(name);
+  });
+
+  test("retry refuses a run that succeeded", async () => {
+    const submitted = await cli("submit", "testing.noop", "--wait");
+    const refused = await cli("retry", nameOf(submitted.stdout));
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain("only a Failed, Expired or Cancelled run can be retried");
+  });
+
+  test("list --scheduled shows a run due later, not --active; cancel ends a running one Cancelled", async () => {
+    const later = nameOf((await cli("submit", "testing.noop", "--countdown", "3600")).stdout);
+    const sleeping = nameOf((await cli("submit", "testing.sleep", "--input", '{"seconds":120}')).stdout);
+    const scheduled = await cli("list", "--scheduled", "-o", "json");
+    const scheduledNames = (JSON.parse(scheduled.stdout) as { items: TaskRun[] }).items.map(
+      (t) => t.metadata.name,
+    );
+    expect(scheduledNames).toContain(later);
+    expect(scheduledNames).not.toContain(sleeping);
+    const active = await cli("list", "--active");
+    expect(active.stdout).toContain(sleeping);
+    expect(active.stdout).not.toContain(later);
+
+    const cancelled = await cli("cancel", sleeping);
+    expect(cancelled.stdout, cancelled.stderr).toContain(`${sleeping} cancel requested`);
+    const waited = await cli("wait", sleeping, "--timeout", "120");
+    expect(waited.stdout).toContain(`${sleeping} Cancelled`);
+    expect(waited.code).toBe(1);
+  });
+});
