@@ -1,6 +1,5 @@
 // The TaskQueue resource (tasks.synthetiq.io/v1alpha1): concurrency bounds, rate limit, defaults and
-// autoscaling of one queue of TaskRuns. Only the API type exists so far; admission and scaling
-// arrive with the queues issue.
+// autoscaling of one queue of TaskRuns. Admission lives in ../admission, scaling in ../autoscaler.
 import { z } from "zod";
 import {
   conditionList,
@@ -64,6 +63,8 @@ export const taskQueueSpec = z.object({
       scaleUpStabilizationSeconds: z.int().min(0).max(3600).optional(),
       scaleDownStabilizationSeconds: z.int().min(0).max(3600).optional(),
       brake: z.object({ query: z.string().min(1).max(4096), threshold: z.number() }).optional(),
+      /** Seconds between two evaluations of the queries (KEDA's pollingInterval); default 15. */
+      pollingSeconds: z.int().min(1).max(3600).optional(),
     })
     .optional(),
 });
@@ -84,6 +85,8 @@ export const taskQueueStatus = z.object({
       reason: z.string().max(1024),
     })
     .optional(),
+  /** The rate limit's token bucket, persisted so that a restart does not hand out a fresh burst. */
+  tokenBucket: z.object({ tokens: z.number().min(0), time: z.iso.datetime() }).optional(),
 });
 export type TaskQueueStatus = z.infer<typeof taskQueueStatus>;
 

@@ -159,6 +159,8 @@ export const taskRunStatus = z.object({
   duration: z.string().max(32).optional(),
   /** The Redis key of the result record of the last attempt. */
   resultRef: z.string().max(512).optional(),
+  /** While the attempt's Job waits for its queue: 1-based place in the admission order. */
+  queuePosition: z.int().min(1).optional(),
   lastScheduleTime: timestamp.optional(),
   nextScheduleTime: timestamp.optional(),
   recentRuns: z.array(recentRun).max(20).optional(),
@@ -213,6 +215,13 @@ export const taskRunCrd = {
       jsonPath: '.status.conditions[?(@.type=="Succeeded")].reason',
       priority: 1,
     },
+    {
+      name: "Waiting",
+      type: "string",
+      jsonPath: '.status.conditions[?(@.type=="Admitted")].reason',
+      priority: 1,
+    },
+    { name: "Position", type: "integer", jsonPath: ".status.queuePosition", priority: 1 },
     { name: "Priority", type: "integer", jsonPath: ".spec.priority", priority: 1 },
     { name: "Run-At", type: "date", jsonPath: ".spec.runAt", priority: 1 },
     { name: "Next-Schedule", type: "date", jsonPath: ".status.nextScheduleTime", priority: 1 },
