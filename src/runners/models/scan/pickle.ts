@@ -28,14 +28,18 @@ export interface PickleScanResult {
   trailingBytes: number;
 }
 
-type Value =
-  | { t: "str"; v: string }
-  | { t: "global"; module: string; name: string }
-  | { t: "mark" }
-  | { t: "other" };
+/**
+ * What the simulated stack holds: a string (kept as a plain JS string, cheap for the memo of a
+ * large pickle), a global, a MARK, or anything else.
+ */
+type GlobalValue = { module: string; name: string };
+const OTHER = Object.freeze({ other: true });
+const MARK = Object.freeze({ mark: true });
+type Value = string | GlobalValue | typeof OTHER | typeof MARK;
 
-const OTHER: Value = { t: "other" };
-const MARK: Value = { t: "mark" };
+const isGlobal = (v: Value): v is GlobalValue => typeof v === "object" && "module" in v;
+const kindOf = (v: Value) =>
+  typeof v === "string" ? "str" : isGlobal(v) ? "global" : v === MARK ? "mark" : "other";
 /** Strings longer than this are not kept (module/qualified names are far shorter). */
 const MAX_KEPT_STRING = 64 * 1024;
 const MAX_LINE = 64 * 1024;
@@ -124,8 +128,16 @@ const OPCODES = new Map<number, [string, ArgKind]>([
   [0x98, ["READONLY_BUFFER", NONE]],
 ]);
 
+/** An opcode's argument: a fixed-size integer, a decoded string, text lines, or nothing kept. */
+type Arg = number | string | string[] | undefined;
+
+/** OPCODES as a 256-slot table: the per-opcode lookup is on the hot path. */
+const OPCODE_TABLE: ([string, ArgKind] | undefined)[] = Array.from({ length: 256 }, (_, code) =>
+  OPCODES.get(code),
+);
+
 export function isPickleOpcode(byte: number): boolean {
-  return OPCODES.has(byte);
+  return OPCODE_TABLE[byte] !== undefined;
 }
 
 const STRING_OPS = new Set([
@@ -165,6 +177,12 @@ const PUSH_OTHER = new Set([
 /** One-line opcodes whose over-long value may be skipped (each just pushes one value). */
 const SKIPPABLE_LINE_OPS = new Set(["STRING", "UNICODE", "FLOAT", "INT", "LONG", "PERSID"]);
 
+/** Opcodes that only push a string or an opaque value: handled before the switch. */
+const VALUE_KIND = new Map<string, "string" | "other">([
+  ...[...STRING_OPS].map((n) => [n, "string"] as const),
+  ...[...PUSH_OTHER].map((n) => [n, "other"] as const),
+]);
+
 export class PickleScanner {
   #buf: Buffer = Buffer.alloc(0);
   /** Absolute offset of #buf[0]. */
@@ -173,7 +191,9 @@ export class PickleScanner {
   /** Set while skipping the rest of an over-long one-line argument (protocol 0 STRING/UNICODE/LONG). */
   #skipLine = false;
   #stack: Value[] = [];
-  #memo = new Map<number, Value>();
+  /** Dense in practice (PUT/MEMOIZE count up), so an array; Python's len(memo) is #memoCount. */
+  #memo: Value[] = [];
+  #memoCount = 0;
   #inPickle = false;
   #stopped = false;
   #result: PickleScanResult = {
@@ -248,19 +268,21 @@ export class PickleScanner {
         }
         this.#inPickle = true;
         this.#stack = [];
-        this.#memo = new Map();
+        this.#memo = [];
+        this.#memoCount = 0;
       }
-      const op = OPCODES.get(code);
+      const op = OPCODE_TABLE[code];
       if (!op) {
         this.#fail(offset, `unknown opcode 0x${code.toString(16).padStart(2, "0")}`);
         return pos;
       }
       const [name, arg] = op;
       let next = pos + 1;
-      let argValue: Buffer | string[] | undefined;
+      let argValue: Arg;
       if (arg.kind === "fixed") {
         if (next + arg.bytes > buf.length) return pos;
-        argValue = buf.subarray(next, next + arg.bytes);
+        // Little-endian unsigned value (8-byte FRAME/BINFLOAT values are not needed: 0).
+        argValue = arg.bytes <= 4 ? buf.readUIntLE(next, arg.bytes) : 0;
         next += arg.bytes;
       } else if (arg.kind === "line") {
         const lines: string[] = [];
@@ -301,7 +323,11 @@ export class PickleScanner {
           return buf.length;
         }
         if (next + length > buf.length) return pos;
-        argValue = buf.subarray(next, next + length);
+        // Only strings matter; other payloads (bytes, longs) are skipped without a copy.
+        argValue =
+          VALUE_KIND.get(name) === "string"
+            ? buf.toString(name.includes("BINSTRING") ? "latin1" : "utf8", next, next + length)
+            : undefined;
         next += length;
       }
       this.#apply(name, argValue, offset);
@@ -329,27 +355,28 @@ export class PickleScanner {
   }
 
   #call(callable: Value) {
-    if (callable.t === "global") this.#called.add(`${callable.module}.${callable.name}`);
+    if (isGlobal(callable)) this.#called.add(`${callable.module}.${callable.name}`);
   }
 
   #global(module: string, name: string, offset: number, opcode: PickleGlobal["opcode"]): Value {
     this.#result.globals.push({ module, name, offset, opcode });
-    return { t: "global", module, name };
+    return { module, name };
   }
 
-  #apply(name: string, arg: Buffer | string[] | undefined, offset: number) {
+  #apply(name: string, arg: Arg, offset: number) {
     const stack = this.#stack;
-    if (STRING_OPS.has(name)) {
-      stack.push(arg === undefined ? OTHER : { t: "str", v: decodeString(name, arg) });
+    const kind = VALUE_KIND.get(name);
+    if (kind === "string") {
+      stack.push(arg === undefined ? OTHER : decodeString(name, arg));
       return;
     }
-    if (PUSH_OTHER.has(name)) {
+    if (kind === "other") {
       stack.push(OTHER);
       return;
     }
     switch (name) {
       case "PROTO":
-        this.#result.protocol = Math.max(this.#result.protocol, (arg as Buffer)[0] ?? 0);
+        this.#result.protocol = Math.max(this.#result.protocol, arg as number);
         return;
       case "FRAME":
       case "READONLY_BUFFER":
@@ -394,12 +421,12 @@ export class PickleScanner {
       case "STACK_GLOBAL": {
         const qualname = this.#pop(offset);
         const module = this.#pop(offset);
-        if (module.t === "str" && qualname.t === "str") {
-          stack.push(this.#global(module.v, qualname.v, offset, "STACK_GLOBAL"));
+        if (typeof module === "string" && typeof qualname === "string") {
+          stack.push(this.#global(module, qualname, offset, "STACK_GLOBAL"));
         } else {
           this.#result.unresolved.push({
             offset,
-            reason: `operands are ${module.t} and ${qualname.t}, not two strings`,
+            reason: `operands are ${kindOf(module)} and ${kindOf(qualname)}, not two strings`,
           });
           stack.push(OTHER);
         }
@@ -408,7 +435,7 @@ export class PickleScanner {
       case "EXT1":
       case "EXT2":
       case "EXT4":
-        this.#result.extensions.push({ offset, code: (arg as Buffer).readUIntLE(0, (arg as Buffer).length) });
+        this.#result.extensions.push({ offset, code: arg as number });
         stack.push(OTHER);
         return;
       case "REDUCE":
@@ -471,15 +498,16 @@ export class PickleScanner {
           this.#fail(offset, `${name} with nothing to memoize`);
           return;
         }
-        const index = name === "MEMOIZE" ? this.#memo.size : memoIndex(name, arg);
-        this.#memo.set(index, top);
+        const index = name === "MEMOIZE" ? this.#memoCount : memoIndex(name, arg);
+        if (this.#memo[index] === undefined) this.#memoCount++;
+        this.#memo[index] = top;
         return;
       }
       case "GET":
       case "BINGET":
       case "LONG_BINGET": {
         const index = memoIndex(name, arg);
-        const value = this.#memo.get(index);
+        const value = this.#memo[index];
         if (value === undefined) {
           this.#fail(offset, `${name} ${index} reads a memo slot that was never set`);
           return;
@@ -500,17 +528,15 @@ function readLength(buf: Buffer, at: number, bytes: 1 | 4 | 8, signed: boolean):
   return big > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(big);
 }
 
-function memoIndex(name: string, arg: Buffer | string[] | undefined): number {
+function memoIndex(name: string, arg: Arg): number {
   if (name === "PUT" || name === "GET") return Number.parseInt((arg as string[])[0] ?? "", 10);
-  const b = arg as Buffer;
-  return b.length === 1 ? (b[0] as number) : b.readUInt32LE(0);
+  return arg as number;
 }
 
-function decodeString(name: string, arg: Buffer | string[]): string {
+function decodeString(name: string, arg: Arg): string {
   if (name === "STRING") return unquotePythonRepr((arg as string[])[0] ?? "");
   if (name === "UNICODE") return decodeRawUnicodeEscape((arg as string[])[0] ?? "");
-  if (name === "BINSTRING" || name === "SHORT_BINSTRING") return (arg as Buffer).toString("latin1");
-  return (arg as Buffer).toString("utf8");
+  return arg as string;
 }
 
 /** STRING's argument is a Python repr: 'os' or "os", with backslash escapes. */
