@@ -33,15 +33,17 @@ afterAll(() => env?.stop());
 const text = (s: string) => s.replace(/[\u00a0\u202f]/g, " ");
 
 /** A paid order in `currency` with at least two lines, read independently of the task's queries. */
-async function paidOrder(currency: string) {
+async function paidOrder(currency: string, rates = 1) {
   const { rows } = await env.db.pool.query(
     `SELECT o.id::int, o.number, o.total_minor::bigint AS total, o.tax_minor::bigint AS tax, u.full_name, u.locale
      FROM orders o JOIN users u ON u.id = o.user_id
-     WHERE o.status = 'paid' AND o.currency = $1 AND (SELECT count(*) FROM order_lines l WHERE l.order_id = o.id) >= 2
+     WHERE o.status = 'paid' AND o.currency = $1
+       AND (SELECT count(DISTINCT tax_rate_bp) FROM order_lines l WHERE l.order_id = o.id) >= $2
+       AND (SELECT count(*) FROM order_lines l WHERE l.order_id = o.id) >= 2
      ORDER BY o.id LIMIT 1`,
-    [currency],
+    [currency, rates],
   );
-  expect(rows[0], `a paid ${currency} order with two lines`).toBeDefined();
+  expect(rows[0], `a paid ${currency} order with two lines and ${rates} tax rate(s)`).toBeDefined();
   return rows[0] as {
     id: number;
     number: string;
@@ -54,7 +56,7 @@ async function paidOrder(currency: string) {
 
 describe("reports.generate_invoice_pdf", () => {
   it("builds the invoice of a CDP order with the buyer, lines and totals in the buyer's locale", async () => {
-    const order = await paidOrder("EUR");
+    const order = await paidOrder("EUR", 2);
     const record = await env.run(generateInvoicePdf, { orderId: order.id });
     expect(record.error).toBeUndefined();
     const output = record.output as InvoiceOutput;
@@ -70,6 +72,23 @@ describe("reports.generate_invoice_pdf", () => {
     expect(order.locale).toBe("de-DE");
     expect(content).toContain(text(formatMoney(Number(order.total), "EUR", "de-DE")));
     expect(content).toContain(text(formatMoney(Number(order.tax), "EUR", "de-DE")));
+    // Tax per rate, computed here in SQL: one line per rate with its net base and rounded tax.
+    const perRate = await env.db.pool.query(
+      `SELECT tax_rate_bp, sum(quantity * unit_price_minor)::bigint AS net,
+              round(sum(quantity * unit_price_minor) * tax_rate_bp / 10000.0)::bigint AS tax
+       FROM order_lines WHERE order_id = $1 GROUP BY tax_rate_bp`,
+      [order.id],
+    );
+    for (const r of perRate.rows) {
+      const rate = new Intl.NumberFormat("de-DE", { style: "percent" }).format(r.tax_rate_bp / 10_000);
+      const base = text(formatMoney(Number(r.net), "EUR", "de-DE"));
+      const tax = text(formatMoney(Number(r.tax), "EUR", "de-DE"));
+      expect(content).toMatch(
+        new RegExp(
+          `Tax ${text(rate)} on ${base.replace(/[.$]/g, "\\$&")}\\s+${tax.replace(/[.$]/g, "\\$&")}`,
+        ),
+      );
+    }
     renderFirstPage(pdf, process.env.KEEP_INVOICE_PNG);
   });
 
