@@ -14,6 +14,7 @@ import {
 } from "./components.ts";
 import { kubeconfigFor } from "./kubeconfig.ts";
 import { binaryDir, type ClusterLayout, clusterLayout, REPO_ROOT } from "./layout.ts";
+import { killOrphanedContainers } from "./node/orphans.ts";
 import { ensurePki, NODE_NAME } from "./pki.ts";
 import { isRunning, spawnDetached, stopProcess, type TlsClient, waitHealthy } from "./processes.ts";
 import {
@@ -128,6 +129,8 @@ async function stopAll(layout: ClusterLayout, state: ClusterState) {
 async function startFresh(layout: ClusterLayout, persistent: boolean): Promise<ClusterState> {
   const binDir = binaryDir();
   ensurePki(layout.pki);
+  // Containers of a cluster that died without its node stopping them must not outlive their files.
+  killOrphanedContainers(layout.pods);
   for (const dir of [layout.etcdData, layout.pods]) rmSync(dir, { recursive: true, force: true });
   mkdirSync(layout.logs, { recursive: true });
   mkdirSync(join(layout.root, "kubeconfigs"), { recursive: true });

@@ -1,39 +1,20 @@
 // The process node's pod loop: watches the pods bound to this node (list + watch, relist on 410
 // Gone, reconnect with back-off) and hands each to its PodWorker; serves their logs to the API
 // server; kills what a previous run of the node left behind.
-import { readdirSync, readFileSync, rmSync } from "node:fs";
+import { readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { KubeConfig, ListWatch, type V1Pod, Watch } from "@kubernetes/client-node";
 import { describeError, NodeApi, statusCode } from "./api.ts";
 import type { NodeConfig } from "./config.ts";
-import { signalGroup } from "./container-process.ts";
 import { startKubeletServer } from "./kubelet-server.ts";
 import { Limiter } from "./limiter.ts";
 import { log } from "./log.ts";
+import { killOrphanedContainers } from "./orphans.ts";
 import { PodWorker, type PodWorkerContext, podDirName } from "./pod-worker.ts";
 import { NodeRegistration } from "./registration.ts";
 import { StatusWriter } from "./status-writer.ts";
 
 const isTerminalPhase = (pod: V1Pod) => pod.status?.phase === "Succeeded" || pod.status?.phase === "Failed";
-
-/** Kills container process groups recorded by an earlier run of the node (their pid files). */
-function killOrphans(podsDir: string) {
-  let pods: string[] = [];
-  try {
-    pods = readdirSync(podsDir);
-  } catch {
-    return;
-  }
-  for (const pod of pods) {
-    for (const container of readdirSync(join(podsDir, pod), { withFileTypes: true })) {
-      if (!container.isDirectory()) continue;
-      try {
-        const pid = Number(readFileSync(join(podsDir, pod, container.name, "pid"), "utf8"));
-        if (pid > 0 && signalGroup(pid, "SIGKILL")) log("warn", "killed orphaned container", { pod, pid });
-      } catch {}
-    }
-  }
-}
 
 export interface RunningNode {
   stop(): Promise<void>;
@@ -43,7 +24,7 @@ export async function runNode(
   config: NodeConfig,
   options: { repoRoot: string; nodeBinDir: string },
 ): Promise<RunningNode> {
-  killOrphans(config.podsDir);
+  for (const pid of killOrphanedContainers(config.podsDir)) log("warn", "killed orphaned container", { pid });
   const kubeConfig = new KubeConfig();
   kubeConfig.loadFromFile(config.kubeconfig);
   const api = new NodeApi(kubeConfig);

@@ -2,7 +2,7 @@
 // with the pod's volumes bind-mounted at their mountPath, its own session/process group (signals
 // go to the whole group), the uid/gid of its securityContext, and stdout/stderr in a log file.
 import { spawn } from "node:child_process";
-import { closeSync, openSync, writeFileSync } from "node:fs";
+import { closeSync, openSync, rmSync, writeFileSync } from "node:fs";
 import { constants } from "node:os";
 
 export interface Mount {
@@ -93,6 +93,7 @@ export function startContainerProcess(spec: ContainerProcessSpec): ContainerProc
     child.once("exit", (code, signal) => {
       // Like a container's cgroup: whatever the main process left behind goes with it.
       if (child.pid) signalGroup(child.pid, "SIGKILL");
+      rmSync(spec.pidFile, { force: true });
       if (signal) resolve({ exitCode: 128 + (constants.signals[signal] ?? 0), signal });
       else resolve({ exitCode: code ?? 128 });
     });

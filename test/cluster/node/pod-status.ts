@@ -78,6 +78,14 @@ export function podPhase(
   return "Pending";
 }
 
+/**
+ * A timestamp as the API wants it. Objects from a list call carry Dates, from a watch strings;
+ * String(date) would give a format the API server rejects.
+ */
+export function rfc3339(value: Date | string): string {
+  return new Date(value).toISOString().replace(/\.\d{3}Z$/, "Z");
+}
+
 function condition(
   pod: V1Pod,
   type: string,
@@ -89,12 +97,14 @@ function condition(
   const previous = pod.status?.conditions?.find((c) => c.type === type);
   const value = status ? "True" : "False";
   const lastTransitionTime =
-    previous && previous.status === value && previous.lastTransitionTime ? previous.lastTransitionTime : now;
+    previous && previous.status === value && previous.lastTransitionTime
+      ? rfc3339(previous.lastTransitionTime)
+      : now;
   return {
     type,
     status: value,
     lastProbeTime: null,
-    lastTransitionTime: String(lastTransitionTime),
+    lastTransitionTime,
     reason: reason ?? null,
     message: message ?? null,
   };
@@ -128,7 +138,7 @@ export interface PodStatusPatch {
 }
 
 export function podStatusPatch(pod: V1Pod, record: PodRecord, now: Date): PodStatusPatch {
-  const at = now.toISOString();
+  const at = rfc3339(now);
   const phase = podPhase(pod.spec?.restartPolicy ?? "Always", record);
   const terminal = phase === "Succeeded" || phase === "Failed";
   const notInitialized = record.initContainers.filter(

@@ -18,6 +18,7 @@ import {
   type PodRecord,
   podPhase,
   podStatusPatch,
+  rfc3339,
   terminatedState,
 } from "./pod-status.ts";
 import { ContainerProber } from "./probes.ts";
@@ -45,7 +46,7 @@ export function podDirName(pod: V1Pod): string {
   return `${pod.metadata!.namespace}_${pod.metadata!.name}_${pod.metadata!.uid}`;
 }
 
-const nowIso = () => new Date().toISOString();
+const nowIso = () => rfc3339(new Date());
 const sleep = (ms: number, signal: AbortSignal) =>
   new Promise<void>((resolve) => {
     const timer = setTimeout(resolve, ms);
@@ -112,6 +113,8 @@ export class PodWorker {
   /** Containers this node already ran for this pod before a node restart (their state is lost). */
   adoptPreviousRun() {
     const previous = new Map((this.pod.status?.containerStatuses ?? []).map((s) => [s.name, s]));
+    // Main containers ran, so the init containers had all succeeded.
+    for (const c of this.#record.initContainers) c.state = terminatedState(0, undefined, nowIso(), undefined);
     for (const c of this.#record.containers) {
       const before = previous.get(c.name);
       if (!before) continue;
@@ -136,6 +139,7 @@ export class PodWorker {
 
   /** Runs the pod to completion (or until it is deleted). */
   async run(): Promise<void> {
+    if (this.#record.containers.every((c) => this.#isDone(c))) return this.#finish();
     mkdirSync(this.#dir, { recursive: true });
     void this.#report();
     const prepared = await this.#prepare();
@@ -144,11 +148,18 @@ export class PodWorker {
     void this.#report();
     const initSpecs = this.pod.spec?.initContainers ?? [];
     for (let i = 0; i < initSpecs.length; i++) {
-      const ok = await this.#runInit(initSpecs[i]!, this.#record.initContainers[i]!);
+      const c = this.#record.initContainers[i]!;
+      if (isTerminated(c.state) && c.state.terminated.exitCode === 0) continue;
+      const ok = await this.#runInit(initSpecs[i]!, c);
       if (!ok) return this.#finish();
     }
     const specs = this.pod.spec?.containers ?? [];
-    await Promise.all(specs.map((spec, i) => this.#runContainer(spec, this.#record.containers[i]!)));
+    await Promise.all(
+      specs.map((spec, i) => {
+        const c = this.#record.containers[i]!;
+        return this.#isDone(c) ? undefined : this.#runContainer(spec, c);
+      }),
+    );
     await this.#finish();
   }
 
@@ -355,6 +366,13 @@ export class PodWorker {
       await this.#backOff(c, backoff);
       if (this.#stop.signal.aborted) return;
     }
+  }
+
+  /** A container that ended (before a node restart) and that restartPolicy does not restart. */
+  #isDone(c: ContainerRecord) {
+    if (!isTerminated(c.state)) return false;
+    const policy = this.pod.spec?.restartPolicy ?? "Always";
+    return policy === "Never" || (policy === "OnFailure" && c.state.terminated.exitCode === 0);
   }
 
   #allTerminated() {
