@@ -105,9 +105,12 @@ describe("idempotency", () => {
   });
 
   test("the same input in another key order is the same request; another value is not", () => {
-    const stored = {
+    const stored: TaskRun = {
+      apiVersion: "tasks.synthetiq.io/v1alpha1",
+      kind: "TaskRun",
+      metadata: { name: "x", namespace: "apps" },
       spec: { task: "email.send_welcome_email", input: { name: "Ada", email: "ada@example.com" } },
-    } as TaskRun;
+    };
     expect(isSameRequest(stored, "email.send_welcome_email", { email: "ada@example.com", name: "Ada" })).toBe(
       true,
     );
