@@ -1,11 +1,9 @@
 // Producing one daily or monthly report: the period's data, then the CSV, JSON and PDF in artifact
 // storage under one key per period (a re-run replaces them), then an optional mail with links.
 import { z } from "zod";
-import { loadPeriodData, streamPeriodOrders } from "../cdp/report-queries.ts";
 import type { TaskContext } from "../sdk/task.ts";
 import { PermanentError } from "../sdk/task.ts";
 import { isLocale } from "./money.ts";
-import { ordersCsvStream } from "./orders-csv.ts";
 import {
   assertTimeZone,
   dailyPeriod,
@@ -14,9 +12,7 @@ import {
   previousPeriod,
   type ReportPeriod,
 } from "./period.ts";
-import { buildPeriodReport, type PeriodReport, reportTitle } from "./report.ts";
-import { renderReportPdf } from "./report-pdf.ts";
-import { countTaskOutcomes } from "./task-outcomes.ts";
+import type { PeriodReport } from "./report.ts";
 
 const timeZone = z
   .string()
@@ -102,6 +98,20 @@ export async function runPeriodicReport(
   request: PeriodicReportRequest,
   ctx: TaskContext,
 ): Promise<PeriodicReportOutput> {
+  // Loaded here, not at the top: the registry imports this module on every cold start.
+  const [
+    { loadPeriodData, streamPeriodOrders },
+    { ordersCsvStream },
+    { buildPeriodReport, reportTitle },
+    { renderReportPdf },
+    { countTaskOutcomes },
+  ] = await Promise.all([
+    import("../cdp/report-queries.ts"),
+    import("./orders-csv.ts"),
+    import("./report.ts"),
+    import("./report-pdf.ts"),
+    import("./task-outcomes.ts"),
+  ]);
   const settings = ctx.services.config().reports;
   const now = new Date();
   const period = resolvePeriod(request, settings.timeZone, now);
