@@ -71,6 +71,7 @@ export class PodWorker {
   #refreshTimer: NodeJS.Timeout | undefined;
   #finished = false;
   #deleted = false;
+  #lastWarning = "";
 
   constructor(pod: V1Pod, ctx: PodWorkerContext) {
     this.pod = pod;
@@ -102,6 +103,14 @@ export class PodWorker {
 
   #fields(extra: Record<string, unknown> = {}) {
     return { pod: `${this.#ns}/${this.#name}`, uid: this.key, ...extra };
+  }
+
+  /** A retried problem is logged when it first appears or changes, not on every retry. */
+  #warnOnce(msg: string, fields: Record<string, unknown>) {
+    const line = JSON.stringify([msg, fields]);
+    if (line === this.#lastWarning) return;
+    this.#lastWarning = line;
+    log("warn", msg, this.#fields(fields));
   }
 
   #report(): Promise<void> {
@@ -178,7 +187,7 @@ export class PodWorker {
         const configError = error instanceof ContainerConfigError;
         const reason = configError ? "CreateContainerConfigError" : "ContainerCreating";
         const message = describeError(error);
-        log("warn", "pod volumes not ready", this.#fields({ error: message }));
+        this.#warnOnce("pod volumes not ready", { error: message });
         for (const c of [...this.#record.initContainers, ...this.#record.containers]) {
           if (!isTerminated(c.state)) c.state = { waiting: { reason, message } };
         }
@@ -330,7 +339,7 @@ export class PodWorker {
               : "ContainerCreating";
         const message = describeError(error);
         c.state = { waiting: { reason, message } };
-        log("warn", "container not started", this.#fields({ container: spec.name, reason, error: message }));
+        this.#warnOnce("container not started", { container: spec.name, reason, error: message });
         void this.#report();
         await sleep(CONFIG_RETRY_MS, this.#stop.signal);
       }
