@@ -155,6 +155,16 @@ describe("models.scan_model_security", () => {
     expect(disagreements.sort()).toEqual(Object.keys(KNOWN_DIFFERENCES).sort());
   });
 
+  it("scans every object under a prefix as one model directory", async () => {
+    await store.put("models/m1/model.safetensors", readFileSync(join(dir, "samples", "good.safetensors")));
+    await store.put("models/m1/extra/optimizer.pt", readFileSync(join(dir, "samples", "os_system_p2.pkl")));
+    const record = await scan({ source: { artifactPrefix: "models/m1" }, reportPrefix: "reports/m1" });
+    const output = record.output as ScanOutput;
+    expect(output.files.map((f) => f.path).sort()).toEqual(["extra/optimizer.pt", "model.safetensors"]);
+    expect(output.verdict).toBe("malicious");
+    expect(output.findings[0]?.location).toBe("extra/optimizer.pt");
+  });
+
   it("scans a file fetched from a URL", async () => {
     const record = await scan({ source: { url: `${baseUrl}/eval_p4.pkl` }, reportPrefix: "reports/url" });
     expect((record.output as ScanOutput).verdict).toBe("malicious");
