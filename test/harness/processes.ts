@@ -14,7 +14,9 @@ export function freePort(): Promise<number> {
     server.once("error", reject);
     server.listen(0, "127.0.0.1", () => {
       const address = server.address();
-      server.close(() => (typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port"))));
+      server.close(() =>
+        typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port")),
+      );
     });
   });
 }
@@ -59,7 +61,12 @@ export function startProcess(
 }
 
 /** Polls `probe` until it resolves true, or fails with `what` and the log's path. */
-export async function waitFor(what: string, probe: () => Promise<boolean>, timeoutMs = 30_000, logFile?: string) {
+export async function waitFor(
+  what: string,
+  probe: () => Promise<boolean>,
+  timeoutMs = 30_000,
+  logFile?: string,
+) {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   while (Date.now() < deadline) {

@@ -60,7 +60,20 @@ export async function startPostgres(): Promise<RunningService> {
   const proc: ManagedProcess = startProcess(
     `postgres-${port}`,
     join(bin, "postgres"),
-    ["-D", dataDir, "-p", String(port), "-h", "127.0.0.1", "-k", dir, "-c", "fsync=off", "-c", "full_page_writes=off"],
+    [
+      "-D",
+      dataDir,
+      "-p",
+      String(port),
+      "-h",
+      "127.0.0.1",
+      "-k",
+      dir,
+      "-c",
+      "fsync=off",
+      "-c",
+      "full_page_writes=off",
+    ],
     ids,
   );
   await waitFor(`postgres on port ${port}`, () => tcpOpen(port), 30_000, proc.logFile);
@@ -78,7 +91,9 @@ export async function startPostgres(): Promise<RunningService> {
     30_000,
     proc.logFile,
   );
-  execFileSync(join(bin, "createdb"), ["-h", "127.0.0.1", "-p", String(port), "-U", "postgres", "cdp"], { stdio: "pipe" });
+  execFileSync(join(bin, "createdb"), ["-h", "127.0.0.1", "-p", String(port), "-U", "postgres", "cdp"], {
+    stdio: "pipe",
+  });
   return {
     url: `postgres://postgres@127.0.0.1:${port}/cdp`,
     async stop() {
