@@ -1,0 +1,456 @@
+// The TaskQueue controller: I/O and sequencing of admission and autoscaling. One work-queue key per
+// queue serializes its admission, so two TaskRuns can never take the last slot at once. Counts come
+// from the cluster's Jobs (informer cache); the token bucket is persisted in the TaskQueue's status
+// before any Job is released, so neither a restart nor a new leader hands out a fresh burst.
+import { isDeepStrictEqual } from "node:util";
+import { decideAdmission, type Waiting } from "../admission/admit.ts";
+import type { QueueMetrics } from "../admission/metrics.ts";
+import { QUEUE_ANNOTATIONS, viewOf } from "../admission/queue-view.ts";
+import type { BucketState, RateLimit } from "../admission/token-bucket.ts";
+import { GROUP, LABELS, VERSION } from "../api/common.ts";
+import type { TaskQueueSpec, TaskQueueStatus } from "../api/taskqueue.ts";
+import { queryNumber } from "../autoscaler/prometheus.ts";
+import { type Reading, type Recommendation, recommend, type ScalingResult } from "../autoscaler/recommend.ts";
+import type { OperatorConfig } from "../config.ts";
+import { isConflict, isNotFound, type KubeClient } from "../kube/client.ts";
+import { Informer, keyOf } from "../kube/informer.ts";
+import type { Job, KubeObject } from "../kube/objects.ts";
+import { WorkQueue } from "../kube/workqueue.ts";
+import type { Logger } from "../log.ts";
+import { setCondition } from "../status.ts";
+
+const BASE = `/apis/${GROUP}/${VERSION}`;
+const DEFAULT_POLLING_SECONDS = 15;
+
+export interface TaskQueue extends KubeObject {
+  spec: TaskQueueSpec;
+  status?: TaskQueueStatus;
+}
+
+/** What the TaskRun controller asks of admission. */
+export interface AdmissionGate {
+  /** A TaskQueue governs this queue: its attempt Jobs are created suspended. */
+  manages(namespace: string, queue: string): boolean;
+  /** Why a suspended Job waits and where it stands, once its queue has looked at it. */
+  waitingOf(namespace: string, queue: string, job: string): Waiting | undefined;
+}
+
+export interface TaskQueueControllerDeps {
+  client: KubeClient;
+  config: OperatorConfig;
+  metrics: QueueMetrics;
+  log: Logger;
+  /** A waiting TaskRun's reason or position changed: reconcile it (its namespace/name key). */
+  onWaitingChanged?: (taskRunKey: string) => void;
+  /** A waiting run's position is rewritten at most this often unless its reason changes. */
+  positionRefreshMs?: number;
+  query?: (address: string, query: string) => Promise<Reading>;
+  now?: () => Date;
+}
+
+interface Scaler {
+  history: readonly Recommendation[];
+  result?: ScalingResult;
+  nextPollAt: number;
+  inFlight: boolean;
+}
+
+/** The concurrency a queue admits up to now; Infinity without concurrency bounds. */
+export function concurrencyOf(spec: TaskQueueSpec, status: TaskQueueStatus | undefined, scaled?: number) {
+  if (!spec.concurrency) return Number.POSITIVE_INFINITY;
+  const { min, max } = spec.concurrency;
+  if (!spec.autoscaling) return max;
+  return Math.min(max, Math.max(min, scaled ?? status?.concurrency ?? min));
+}
+
+export function rateLimitOf(spec: TaskQueueSpec): RateLimit | undefined {
+  const r = spec.rateLimit;
+  return r ? { perSecond: r.perSecond, burst: r.burst ?? Math.max(1, Math.ceil(r.perSecond)) } : undefined;
+}
+
+const toIso = (ms: number) => new Date(ms).toISOString();
+
+export class TaskQueueController implements AdmissionGate {
+  readonly queue: WorkQueue;
+  private readonly queues: Informer<TaskQueue>[];
+  private readonly jobs: Informer<Job>[];
+  private readonly waiting = new Map<string, Map<string, Waiting>>();
+  private readonly published = new Map<string, { reason: string; position: number; at: number }>();
+  /** Jobs released by this process that the cache may still show suspended (job key → queue key). */
+  private readonly released = new Map<string, string>();
+  private readonly scalers = new Map<string, Scaler>();
+  private readonly aggregates = new Map<string, { pending: number; running: number; oldest: number }>();
+  private readonly deps: TaskQueueControllerDeps;
+  private readonly now: () => Date;
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+
+  constructor(deps: TaskQueueControllerDeps) {
+    this.deps = deps;
+    this.now = deps.now ?? (() => new Date());
+    this.queue = new WorkQueue();
+    const namespaces = deps.config.kube.namespaces;
+    const paths = (base: string, plural: string) =>
+      namespaces.length === 0
+        ? [`${base}/${plural}`]
+        : namespaces.map((ns) => `${base}/namespaces/${ns}/${plural}`);
+    const informer = <T extends KubeObject>(path: string, labelSelector?: string) =>
+      new Informer<T>(deps.client, {
+        path,
+        ...(labelSelector ? { labelSelector } : {}),
+        stallMs: deps.config.watchStallSeconds * 1000,
+        log: deps.log.with({ resource: path.split("/").at(-1) }),
+        indexBy: (o) => {
+          const queue = o.metadata.labels?.[LABELS.queue];
+          return queue === undefined ? undefined : `${o.metadata.namespace}/${queue}`;
+        },
+      });
+    this.queues = paths(BASE, "taskqueues").map((p) => informer<TaskQueue>(p));
+    this.jobs = paths("/apis/batch/v1", "jobs").map((p) => informer<Job>(p, LABELS.queue));
+    for (const i of this.queues) i.on((_e, tq) => this.queue.add(keyOf(tq)));
+    for (const i of this.jobs) {
+      i.on((_e, job) => {
+        const queue = job.metadata.labels?.[LABELS.queue];
+        if (queue) this.queue.add(`${job.metadata.namespace}/${queue}`);
+      });
+    }
+  }
+
+  async start() {
+    await Promise.all([...this.queues, ...this.jobs].map((i) => i.start()));
+    for (const i of this.queues) for (const tq of i.list()) this.queue.add(keyOf(tq));
+    this.timer = setInterval(() => this.pollScalers(), 1_000);
+    this.timer.unref();
+    this.running = this.queue.run(1, (key) => this.handle(key));
+  }
+
+  async stop() {
+    clearInterval(this.timer);
+    this.queue.shutDown();
+    for (const i of [...this.queues, ...this.jobs]) i.stop();
+    await this.running;
+  }
+
+  get cachesSynced() {
+    return [...this.queues, ...this.jobs].every((i) => i.hasSynced);
+  }
+
+  private taskQueue(namespace: string, name: string): TaskQueue | undefined {
+    for (const i of this.queues) {
+      const tq = i.get(namespace, name);
+      if (tq) return tq;
+    }
+    return undefined;
+  }
+
+  /** The queue's Jobs from the cache, with the ones this process released (and the cache does not
+   * show yet) seen as released: a stale cache may undercount busy slots, never overcount free ones. */
+  private jobsOf(key: string): Job[] {
+    const cached = this.jobs.flatMap((i) => i.byIndex(key));
+    const present = new Set(cached.map(keyOf));
+    for (const [jobKey, queueKey] of this.released) {
+      if (queueKey === key && !present.has(jobKey)) this.released.delete(jobKey);
+    }
+    return cached.map((job) => {
+      if (!job.spec?.suspend) {
+        this.released.delete(keyOf(job));
+        return job;
+      }
+      return this.released.has(keyOf(job)) ? { ...job, spec: { ...job.spec, suspend: false } } : job;
+    });
+  }
+
+  manages(namespace: string, queue: string): boolean {
+    const tq = this.taskQueue(namespace, queue);
+    return tq !== undefined && !tq.metadata.deletionTimestamp;
+  }
+
+  waitingOf(namespace: string, queue: string, job: string): Waiting | undefined {
+    return this.waiting.get(`${namespace}/${queue}`)?.get(job);
+  }
+
+  private async handle(key: string) {
+    try {
+      await this.reconcile(key);
+      this.queue.forget(key);
+    } catch (error) {
+      this.deps.log[isConflict(error) ? "debug" : "warn"]("queue reconcile failed, retrying with backoff", {
+        taskQueue: key,
+        error: String(error),
+      });
+      this.queue.addRateLimited(key);
+    }
+  }
+
+  async reconcile(key: string) {
+    const [namespace, name] = key.split("/") as [string, string];
+    const now = this.now().getTime();
+    const tq = this.taskQueue(namespace, name);
+    const jobs = this.jobsOf(key);
+    if (!tq || tq.metadata.deletionTimestamp) {
+      // No queue governs these Jobs any more: nothing holds them back.
+      for (const job of jobs) if (job.spec?.suspend) await this.release(job, now, name);
+      this.waiting.delete(key);
+      this.forgetMetrics(key, name);
+      return;
+    }
+    const view = viewOf(jobs);
+    const scaler = this.scalers.get(key);
+    const concurrency = concurrencyOf(tq.spec, tq.status, scaler?.result?.concurrency);
+    const rateLimit = rateLimitOf(tq.spec);
+    const persisted = tq.status?.tokenBucket;
+    const bucket: BucketState | undefined = persisted
+      ? { tokens: persisted.tokens, at: Date.parse(persisted.time) }
+      : undefined;
+    const decision = decideAdmission({
+      view,
+      concurrency,
+      ...(rateLimit ? { rateLimit } : {}),
+      ...(bucket ? { bucket } : {}),
+      now,
+    });
+
+    const status = this.statusOf(tq, {
+      pending: decision.waiting.length,
+      admitted: view.admitted + decision.release.length,
+      running: view.running,
+      concurrency,
+      scaled: tq.spec.autoscaling ? scaler?.result : undefined,
+      bucket: decision.release.length && decision.bucket ? decision.bucket : undefined,
+      now,
+    });
+    // Status (with the spent tokens) first: a crash after it loses tokens, never adds a burst.
+    await this.writeStatus(tq, status);
+    const byName = new Map(jobs.map((j) => [j.metadata.name ?? "", j]));
+    for (const jobName of decision.release) {
+      const job = byName.get(jobName);
+      if (job) await this.release(job, now, name);
+    }
+
+    this.publishWaiting(key, namespace, decision.waiting, byName, now);
+    this.recordMetrics(key, name, view, decision.waiting, concurrency, now);
+    if (decision.retryAt !== undefined) this.queue.addAfter(key, decision.retryAt - now + 5);
+  }
+
+  private statusOf(
+    tq: TaskQueue,
+    facts: {
+      pending: number;
+      admitted: number;
+      running: number;
+      concurrency: number;
+      scaled: ScalingResult | undefined;
+      bucket: BucketState | undefined;
+      now: number;
+    },
+  ): TaskQueueStatus {
+    const previous = tq.status ?? {};
+    const status: TaskQueueStatus = structuredClone(previous);
+    const generation = tq.metadata.generation ?? 0;
+    status.observedGeneration = generation;
+    status.pending = facts.pending;
+    status.admitted = facts.admitted;
+    status.running = facts.running;
+    if (Number.isFinite(facts.concurrency)) status.concurrency = facts.concurrency;
+    else delete status.concurrency;
+    if (facts.bucket) status.tokenBucket = { tokens: facts.bucket.tokens, time: toIso(facts.bucket.at) };
+    if (!tq.spec.rateLimit) delete status.tokenBucket;
+    const scaled = facts.scaled;
+    if (scaled) {
+      status.conditions ??= [];
+      setCondition(
+        status.conditions,
+        {
+          type: "ScalingActive",
+          status: scaled.active ? "True" : "False",
+          reason: scaled.active ? "ValidMetricFound" : scaled.reason,
+          message: scaled.message.slice(0, 1024),
+          observedGeneration: generation,
+        },
+        new Date(facts.now),
+      );
+      if (previous.concurrency !== undefined && previous.concurrency !== facts.concurrency) {
+        status.lastScale = {
+          time: toIso(facts.now).replace(/\.\d{3}Z$/, "Z"),
+          from: previous.concurrency,
+          to: facts.concurrency,
+          reason: `${scaled.reason}: ${scaled.message}`.slice(0, 1024),
+        };
+      }
+    }
+    return status;
+  }
+
+  private async writeStatus(tq: TaskQueue, status: TaskQueueStatus) {
+    if (isDeepStrictEqual(tq.status ?? {}, status)) return;
+    const updated = await this.deps.client.replace<TaskQueue>(
+      `${BASE}/namespaces/${tq.metadata.namespace}/taskqueues/${tq.metadata.name}/status`,
+      { ...tq, status },
+    );
+    for (const i of this.queues)
+      if (i.get(updated.metadata.namespace, updated.metadata.name ?? "")) i.observe(updated);
+  }
+
+  private async release(job: Job, now: number, queue: string) {
+    const path = `/apis/batch/v1/namespaces/${job.metadata.namespace}/jobs/${job.metadata.name}`;
+    try {
+      const updated = await this.deps.client.mergePatch<Job>(path, {
+        metadata: { annotations: { [QUEUE_ANNOTATIONS.admittedAt]: toIso(now) } },
+        spec: { suspend: false },
+      });
+      this.released.set(keyOf(job), `${job.metadata.namespace}/${queue}`);
+      for (const i of this.jobs) i.observe(updated);
+    } catch (error) {
+      if (isNotFound(error)) return;
+      throw error;
+    }
+    const queuedAt = Date.parse(job.metadata.annotations?.[QUEUE_ANNOTATIONS.queuedAt] ?? "");
+    if (Number.isFinite(queuedAt)) {
+      this.deps.metrics.admissionWait.observe({ queue }, Math.max(0, now - queuedAt) / 1000);
+    }
+    this.deps.metrics.admissions.inc({ queue });
+  }
+
+  /** Remembers each waiting Job's place and wakes its TaskRun when the reason or (at most every
+   * positionRefreshMs) the position changed, so rewriting positions stays bounded. */
+  private publishWaiting(
+    key: string,
+    namespace: string,
+    waiting: readonly Waiting[],
+    jobs: Map<string, Job>,
+    now: number,
+  ) {
+    const refreshMs = this.deps.positionRefreshMs ?? 5_000;
+    this.waiting.set(key, new Map(waiting.map((w) => [w.name, w])));
+    const seen = new Set<string>();
+    for (const w of waiting) {
+      const jobKey = `${namespace}/${w.name}`;
+      seen.add(jobKey);
+      const last = this.published.get(jobKey);
+      const changed =
+        !last || last.reason !== w.reason || (last.position !== w.position && now - last.at >= refreshMs);
+      if (!changed) continue;
+      this.published.set(jobKey, { reason: w.reason, position: w.position, at: now });
+      const run = jobs.get(w.name)?.metadata.labels?.[LABELS.taskRun];
+      if (run) this.deps.onWaitingChanged?.(`${namespace}/${run}`);
+    }
+    for (const jobKey of this.published.keys()) {
+      if (
+        jobKey.startsWith(`${namespace}/`) &&
+        !seen.has(jobKey) &&
+        !jobs.get(jobKey.slice(namespace.length + 1))?.spec?.suspend
+      ) {
+        this.published.delete(jobKey);
+      }
+    }
+  }
+
+  private recordMetrics(
+    key: string,
+    queue: string,
+    view: ReturnType<typeof viewOf>,
+    waiting: readonly Waiting[],
+    concurrency: number,
+    now: number,
+  ) {
+    const m = this.deps.metrics;
+    this.aggregates.set(key, {
+      pending: view.waiting.length + view.admitted,
+      running: view.running,
+      oldest: view.oldestWaitingSince === undefined ? 0 : Math.max(0, now - view.oldestWaitingSince) / 1000,
+    });
+    // One series per queue name: queues of the same name in several namespaces add up.
+    const same = [...this.aggregates].filter(([k]) => k.endsWith(`/${queue}`)).map(([, a]) => a);
+    m.pending.set(
+      { queue },
+      same.reduce((s, a) => s + a.pending, 0),
+    );
+    m.running.set(
+      { queue },
+      same.reduce((s, a) => s + a.running, 0),
+    );
+    m.oldestWaiting.set({ queue }, Math.max(0, ...same.map((a) => a.oldest)));
+    for (const reason of ["QueueFull", "RateLimited"]) {
+      m.waiting.set({ queue, reason }, waiting.filter((w) => w.reason === reason).length);
+    }
+    if (Number.isFinite(concurrency)) m.concurrency.set({ queue }, concurrency);
+  }
+
+  private forgetMetrics(key: string, queue: string) {
+    this.aggregates.delete(key);
+    this.scalers.delete(key);
+    if ([...this.aggregates.keys()].some((k) => k.endsWith(`/${queue}`))) return;
+    const m = this.deps.metrics;
+    for (const g of [m.pending, m.running, m.oldestWaiting, m.concurrency]) g.remove({ queue });
+    for (const reason of ["QueueFull", "RateLimited"]) m.waiting.remove({ queue, reason });
+  }
+
+  /** Starts the evaluations that are due; each ends by requeueing its queue's key. */
+  private pollScalers() {
+    const now = this.now().getTime();
+    for (const i of this.queues) {
+      for (const tq of i.list()) {
+        const key = keyOf(tq);
+        if (!tq.spec.autoscaling || !tq.spec.concurrency) {
+          this.scalers.delete(key);
+          continue;
+        }
+        const scaler = this.scalers.get(key) ?? { history: [], nextPollAt: now, inFlight: false };
+        this.scalers.set(key, scaler);
+        if (scaler.inFlight || now < scaler.nextPollAt) continue;
+        scaler.inFlight = true;
+        scaler.nextPollAt = now + (tq.spec.autoscaling.pollingSeconds ?? DEFAULT_POLLING_SECONDS) * 1000;
+        void this.evaluate(tq, scaler).finally(() => {
+          scaler.inFlight = false;
+          this.queue.add(key);
+        });
+      }
+    }
+  }
+
+  private async evaluate(tq: TaskQueue, scaler: Scaler) {
+    const autoscaling = tq.spec.autoscaling;
+    const bounds = tq.spec.concurrency;
+    if (!autoscaling || !bounds) return;
+    const query = this.deps.query ?? queryNumber;
+    const [readings, brake] = await Promise.all([
+      Promise.all(autoscaling.metrics.map((m) => query(autoscaling.prometheusUrl, m.query))),
+      autoscaling.brake
+        ? query(autoscaling.prometheusUrl, autoscaling.brake.query)
+        : Promise.resolve(undefined),
+    ]);
+    const current = concurrencyOf(tq.spec, tq.status, scaler.result?.concurrency);
+    const result = recommend({
+      policy: {
+        metrics: autoscaling.metrics,
+        min: bounds.min,
+        max: bounds.max,
+        ...(autoscaling.tolerance !== undefined ? { tolerance: autoscaling.tolerance } : {}),
+        ...(autoscaling.scaleUpStabilizationSeconds !== undefined
+          ? { scaleUpStabilizationSeconds: autoscaling.scaleUpStabilizationSeconds }
+          : {}),
+        ...(autoscaling.scaleDownStabilizationSeconds !== undefined
+          ? { scaleDownStabilizationSeconds: autoscaling.scaleDownStabilizationSeconds }
+          : {}),
+        ...(autoscaling.brake ? { brakeThreshold: autoscaling.brake.threshold } : {}),
+      },
+      current,
+      readings,
+      ...(brake ? { brake } : {}),
+      history: scaler.history,
+      now: this.now().getTime(),
+    });
+    scaler.history = result.history;
+    scaler.result = result;
+    this.deps.metrics.scaleDecisions.inc({ queue: tq.metadata.name ?? "", reason: result.reason });
+    if (result.concurrency !== current || !result.active) {
+      this.deps.log.info("queue scaling", {
+        taskQueue: keyOf(tq),
+        from: current,
+        to: result.concurrency,
+        reason: result.reason,
+        message: result.message,
+      });
+    }
+  }
+}
