@@ -77,6 +77,41 @@ describe.concurrent("jobs on the local cluster", () => {
     );
   });
 
+  test("a burst of 40 Jobs all complete, each pod reported Succeeded with its exit code", async () => {
+    const { batch, core } = clients();
+    const names = Array.from({ length: 40 }, (_, i) => `burst-${i}`);
+    await Promise.all(
+      names.map((name) =>
+        batch.createNamespacedJob({ namespace: ns.name, body: nodeJob(name, "process.exit(0)") }),
+      ),
+    );
+    const done = await waitFor(
+      "40 burst Jobs finished",
+      () => batch.listNamespacedJob({ namespace: ns.name }),
+      (list) =>
+        names.every((n) => {
+          const job = list.items.find((j) => j.metadata?.name === n);
+          return job && (jobCondition(job, "Complete") || jobCondition(job, "Failed"));
+        }),
+      120_000,
+      1_000,
+    );
+    const burst = done.items.filter((j) => names.includes(j.metadata!.name!));
+    expect(burst.filter((j) => jobCondition(j, "Complete"))).toHaveLength(40);
+    const pods = await core.listNamespacedPod({
+      namespace: ns.name,
+      labelSelector: "batch.kubernetes.io/job-name",
+    });
+    const burstPods = pods.items.filter((p) =>
+      names.includes(p.metadata!.labels!["batch.kubernetes.io/job-name"]!),
+    );
+    expect(burstPods).toHaveLength(40);
+    for (const pod of burstPods) {
+      expect(pod.status?.phase).toBe("Succeeded");
+      expect(pod.status?.containerStatuses?.[0]?.state?.terminated?.exitCode).toBe(0);
+    }
+  }, 150_000);
+
   test("a CronJob creates a Job on schedule, and that Job completes", async () => {
     const { batch } = clients();
     await batch.createNamespacedCronJob({

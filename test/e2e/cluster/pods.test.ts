@@ -154,6 +154,22 @@ describe.concurrent("the process node", () => {
     });
   });
 
+  test("kubectl logs -f follows a running container until it exits", async () => {
+    const { core } = clients();
+    const script = `let i = 0; const t = setInterval(() => { console.log("line " + ++i); if (i === 5) { clearInterval(t); } }, 300);`;
+    await core.createNamespacedPod({ namespace: ns.name, body: nodePod("chatty", script) });
+    await waitFor(
+      "pod chatty Running",
+      () => core.readNamespacedPod({ name: "chatty", namespace: ns.name }),
+      phaseIs("Running", "Succeeded"),
+    );
+    const followed = await kubectl(["logs", "-f", "-n", ns.name, "chatty"], 30_000);
+    expect(followed.code, followed.stderr).toBe(0);
+    expect(followed.stdout.trim().split("\n")).toEqual(["line 1", "line 2", "line 3", "line 4", "line 5"]);
+    const tail = await kubectl(["logs", "--tail=2", "-n", ns.name, "chatty"]);
+    expect(tail.stdout.trim().split("\n")).toEqual(["line 4", "line 5"]);
+  });
+
   test("a missing required ConfigMap keeps the container waiting with CreateContainerConfigError", async () => {
     const { core } = clients();
     await core.createNamespacedPod({
