@@ -36,11 +36,23 @@ export interface JobInputs {
   readonly image: string;
   readonly pod?: PodOverrides;
   readonly runner: OperatorConfig["runner"];
+  /** A TaskQueue governs the queue: the Job starts suspended with these ordering annotations. */
+  readonly queued?: { readonly annotations: Record<string, string> };
 }
 
 type Env = { name: string; value?: string; valueFrom?: unknown };
 
-export function buildJob({ run, attempt, maxAttempts, queue, timeouts, image, pod, runner }: JobInputs) {
+export function buildJob({
+  run,
+  attempt,
+  maxAttempts,
+  queue,
+  timeouts,
+  image,
+  pod,
+  runner,
+  queued,
+}: JobInputs) {
   const name = run.metadata.name ?? "";
   const labels = {
     [LABELS.taskRun]: name,
@@ -94,6 +106,7 @@ export function buildJob({ run, attempt, maxAttempts, queue, timeouts, image, po
       name: jobName(name, attempt),
       namespace: run.metadata.namespace,
       labels,
+      ...(queued ? { annotations: queued.annotations } : {}),
       ownerReferences: [
         {
           apiVersion: API_VERSION,
@@ -106,6 +119,7 @@ export function buildJob({ run, attempt, maxAttempts, queue, timeouts, image, po
       ],
     },
     spec: {
+      ...(queued ? { suspend: true } : {}),
       backoffLimit: 0,
       ...(timeouts.hardSeconds !== undefined ? { activeDeadlineSeconds: timeouts.hardSeconds } : {}),
       podFailurePolicy: {
