@@ -4,6 +4,7 @@
 // before any Job is released, so neither a restart nor a new leader hands out a fresh burst.
 import { isDeepStrictEqual } from "node:util";
 import { decideAdmission, type Waiting } from "../admission/admit.ts";
+import type { AdmissionGate } from "../admission/gate.ts";
 import type { QueueMetrics } from "../admission/metrics.ts";
 import { QUEUE_ANNOTATIONS, viewOf } from "../admission/queue-view.ts";
 import type { BucketState, RateLimit } from "../admission/token-bucket.ts";
@@ -25,14 +26,6 @@ const DEFAULT_POLLING_SECONDS = 15;
 export interface TaskQueue extends KubeObject {
   spec: TaskQueueSpec;
   status?: TaskQueueStatus;
-}
-
-/** What the TaskRun controller asks of admission. */
-export interface AdmissionGate {
-  /** A TaskQueue governs this queue: its attempt Jobs are created suspended. */
-  manages(namespace: string, queue: string): boolean;
-  /** Why a suspended Job waits and where it stands, once its queue has looked at it. */
-  waitingOf(namespace: string, queue: string, job: string): Waiting | undefined;
 }
 
 export interface TaskQueueControllerDeps {

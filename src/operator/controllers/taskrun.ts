@@ -3,6 +3,9 @@
 // (status.ts, policies.ts, schedule.ts, resources/*) what to do, and does it: Job first, status after,
 // so a crash in between is healed by the deterministic Job name on the next pass.
 import { isDeepStrictEqual } from "node:util";
+import type { AdmissionGate } from "../admission/gate.ts";
+import { queueAnnotations } from "../admission/queue-view.ts";
+import { admissionStatus } from "../admission/waiting.ts";
 import { API_VERSION, GROUP, LABELS, VERSION } from "../api/common.ts";
 import type { TaskRun, TaskRunStatus } from "../api/taskrun.ts";
 import { effectiveRetry } from "../backoff.ts";
@@ -38,6 +41,8 @@ export interface TaskRunControllerDeps {
   log: Logger;
   /** Builds the Redis key of a TaskRun attempt's result record. */
   resultKey: (run: { namespace: string; name: string }, attempt: number) => string;
+  /** Queue admission: attempts of a governed queue start suspended until their queue admits them. */
+  admission?: AdmissionGate;
   now?: () => Date;
 }
 
@@ -248,6 +253,8 @@ export class TaskRunController {
 
     const queue = decision.status.queue ?? "default";
     const labels = { task: run.spec.task, queue };
+    const queued = this.deps.admission?.manages(namespace, queue) ?? false;
+    if (queued) decision.status = this.withAdmission(run, decision, jobs, queue, now);
     if (decision.createAttempt !== undefined) {
       const job = buildJob({
         run,
@@ -258,6 +265,7 @@ export class TaskRunController {
         image: config.runner.image,
         ...(run.spec.pod ? { pod: run.spec.pod } : {}),
         runner: config.runner,
+        ...(queued ? { queued: { annotations: queueAnnotations(run, now) } } : {}),
       });
       try {
         await this.deps.client.create(nsPath("/apis/batch/v1", namespace, "jobs"), job);
@@ -305,6 +313,28 @@ export class TaskRunController {
     for (const event of decision.events) await this.recordEvent(run, event);
     if (decision.requeueAt)
       this.queue.addAfter(keyOf(run), decision.requeueAt.getTime() - now.getTime() + 50);
+  }
+
+  /** Queue admission's view of a run with a live attempt: Waiting while its Job is suspended. */
+  private withAdmission(
+    run: TaskRun,
+    decision: { status: TaskRunStatus; createAttempt?: number },
+    jobs: Array<{ attempt: number; job: Job }>,
+    queue: string,
+    now: Date,
+  ): TaskRunStatus {
+    const latest = decision.status.attempts?.at(-1);
+    if (decision.status.phase !== "Running" || !latest || latest.completionTime) return decision.status;
+    const suspended =
+      decision.createAttempt !== undefined ||
+      jobs.find((j) => j.attempt === latest.attempt)?.job.spec?.suspend === true;
+    const waiting = this.deps.admission?.waitingOf(run.metadata.namespace ?? "default", queue, latest.job);
+    return admissionStatus(
+      decision.status,
+      { queue, suspended, ...(waiting ? { waiting } : {}) },
+      run.metadata.generation ?? 0,
+      now,
+    );
   }
 
   private newestPod(namespace: string, jobName: string): Pod | undefined {
