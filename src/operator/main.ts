@@ -3,7 +3,9 @@
 
 import { builtInTasks } from "../runners/registry.ts";
 import { attemptResultKey } from "../runners/results/keys.ts";
+import { createQueueMetrics } from "./admission/metrics.ts";
 import { configFromEnv } from "./config.ts";
+import { TaskQueueController } from "./controllers/taskqueue.ts";
 import { TaskRunController } from "./controllers/taskrun.ts";
 import { startHttpServer } from "./http.ts";
 import { KubeClient } from "./kube/client.ts";
@@ -18,7 +20,15 @@ async function main() {
   const config = configFromEnv(process.env);
   const client = KubeClient.load(config.kube.kubeconfig);
   const metrics = createMetrics();
+  client.onRequest = (verb) => metrics.apiRequests.inc({ verb });
   const catalog = catalogOf(builtInTasks.values());
+  const queues = new TaskQueueController({
+    client,
+    config,
+    metrics: createQueueMetrics(metrics.registry),
+    log: log.with({ controller: "taskqueue" }),
+    onWaitingChanged: (taskRun) => controller.queue.add(taskRun),
+  });
   const controller = new TaskRunController({
     client,
     config,
@@ -26,12 +36,13 @@ async function main() {
     metrics,
     log,
     resultKey: (run, attempt) => attemptResultKey(run, attempt),
+    admission: queues,
   });
   const elector = new LeaderElector(client, config.leaderElection, log);
   let started = false;
   const server = await startHttpServer(config.http.host, config.http.port, metrics.registry, {
     healthy: () => true,
-    ready: () => !started || controller.cachesSynced,
+    ready: () => !started || (controller.cachesSynced && queues.cachesSynced),
   });
   log.info("operator starting", {
     identity: config.leaderElection.identity,
@@ -46,6 +57,7 @@ async function main() {
     stopping = true;
     log.info("operator stopping", { why });
     await controller.stop().catch(() => {});
+    await queues.stop().catch(() => {});
     await elector.release();
     metrics.leader.set(0);
     server.close();
@@ -61,6 +73,8 @@ async function main() {
   }
   metrics.leader.set(1);
   started = true;
+  // Queues first: the TaskRun controller must know which queues are governed before it creates Jobs.
+  await queues.start();
   await controller.start();
   log.info("controller running", { workers: config.workers });
 }
