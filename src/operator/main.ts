@@ -20,7 +20,6 @@ async function main() {
   const config = configFromEnv(process.env);
   const client = KubeClient.load(config.kube.kubeconfig);
   const metrics = createMetrics();
-  client.onRequest = (verb) => metrics.apiRequests.inc({ verb });
   const catalog = catalogOf(builtInTasks.values());
   const queues = new TaskQueueController({
     client,
