@@ -71,7 +71,11 @@ case "$cmd" in
     setup
     check
     step "tests (vitest: unit, integration, e2e on the local cluster)"
-    vitest run "$@"
+    mkdir -p .cache
+    status=0
+    vitest run --reporter=default --reporter=json --outputFile.json=.cache/vitest-report.json "$@" || status=$?
+    node scripts/test-summary.ts .cache/vitest-report.json || status=$((status == 0 ? 1 : status))
+    exit "$status"
     ;;
   cluster-up) setup_npm; setup_binaries; node test/cluster/cli.ts up "$@" ;;
   cluster-down) setup_npm; node test/cluster/cli.ts down "$@" ;;
