@@ -86,7 +86,7 @@ export async function runNode(
       }
       worker = new PodWorker(pod, ctx);
       workers.set(uid, worker);
-      if (pod.status?.containerStatuses?.length) worker.adoptPreviousRun();
+      worker.adoptPreviousRun();
       log("info", "pod bound", { pod: `${pod.metadata?.namespace}/${pod.metadata?.name}`, uid });
       const w = worker;
       void w.run().catch((error) => log("error", "pod worker failed", { uid, error }));

@@ -30,6 +30,7 @@ const RUNNER_IMAGE_USER = 1000;
 const CONFIG_RETRY_MS = 2_000;
 const BACKOFF_INITIAL_MS = 10_000;
 const BACKOFF_MAX_MS = 300_000;
+const BACKOFF_RESET_MS = 600_000;
 
 export interface PodWorkerContext {
   api: NodeApi;
@@ -119,9 +120,14 @@ export class PodWorker {
     return this.#ctx.statusWriter.update(this.key, this.#ns, this.#name, patch);
   }
 
-  /** Containers this node already ran for this pod before a node restart (their state is lost). */
+  /**
+   * Takes over what an earlier run of the node reported for this pod (its processes are gone):
+   * finished containers keep their result, running ones are lost. No-op when none had started.
+   */
   adoptPreviousRun() {
-    const previous = new Map((this.pod.status?.containerStatuses ?? []).map((s) => [s.name, s]));
+    const statuses = this.pod.status?.containerStatuses ?? [];
+    if (!statuses.some((s) => s.state?.running || s.state?.terminated)) return;
+    const previous = new Map(statuses.map((s) => [s.name, s]));
     // Main containers ran, so the init containers had all succeeded.
     for (const c of this.#record.initContainers) c.state = terminatedState(0, undefined, nowIso(), undefined);
     for (const c of this.#record.containers) {
@@ -176,10 +182,7 @@ export class PodWorker {
     for (let attempt = 0; !this.#stop.signal.aborted; attempt++) {
       try {
         await this.#ctx.startLimiter.run(async () => {
-          this.#volumes = await prepareVolumes(this.pod, this.#dir, {
-            ...this.#ctx.api.lookup(),
-            token: (audience, seconds) => this.#ctx.api.podToken(this.pod, audience, seconds),
-          });
+          this.#volumes = await this.#prepareVolumes();
         });
         this.#scheduleRefresh();
         return true;
@@ -202,16 +205,20 @@ export class PodWorker {
     return false;
   }
 
+  #prepareVolumes() {
+    return prepareVolumes(this.pod, this.#dir, {
+      ...this.#ctx.api.lookup(),
+      token: (audience, seconds) => this.#ctx.api.podToken(this.pod, audience, seconds),
+    });
+  }
+
   #scheduleRefresh() {
     clearTimeout(this.#refreshTimer);
     const at = this.#volumes?.refreshAt;
     if (!at || this.#finished) return;
     this.#refreshTimer = setTimeout(
       () => {
-        void prepareVolumes(this.pod, this.#dir, {
-          ...this.#ctx.api.lookup(),
-          token: (audience, seconds) => this.#ctx.api.podToken(this.pod, audience, seconds),
-        })
+        void this.#prepareVolumes()
           .then((v) => {
             this.#volumes = v;
             this.#scheduleRefresh();
@@ -363,8 +370,11 @@ export class PodWorker {
   async #runContainer(spec: V1Container, c: ContainerRecord) {
     const policy = this.pod.spec?.restartPolicy ?? "Always";
     for (let backoff = BACKOFF_INITIAL_MS; ; backoff = Math.min(backoff * 2, BACKOFF_MAX_MS)) {
+      const started = Date.now();
       const exit = await this.#startOnce(spec, c);
       if (!exit) return;
+      // Like the kubelet: a container that ran for a while starts its back-off afresh.
+      if (Date.now() - started > BACKOFF_RESET_MS) backoff = BACKOFF_INITIAL_MS;
       const restart = policy === "Always" || (policy === "OnFailure" && exit.exitCode !== 0);
       if (!restart || this.#stop.signal.aborted) {
         // Report intermediate exits now; the final one goes with the pod's terminal status.
