@@ -152,6 +152,7 @@ async function startFresh(layout: ClusterLayout, persistent: boolean): Promise<C
     ports,
     nodeBinary: process.execPath,
     nodeScript: join(REPO_ROOT, "test", "cluster", "node", "main.ts"),
+    nodeCapacity: process.env.SYNTHETIQ_NODE_CAPACITY,
   });
   const byName = Object.fromEntries(specs.map((s) => [s.name, s])) as Record<ComponentName, ComponentSpec>;
   const components = {} as Record<ComponentName, ComponentState>;

@@ -76,6 +76,8 @@ export interface ComponentInput {
   /** Absolute path of the Node 24 binary that runs the process node. */
   nodeBinary: string;
   nodeScript: string;
+  /** Overrides of the node's declared capacity, e.g. "cpu=16,pods=250" (empty: host defaults). */
+  nodeCapacity?: string;
 }
 
 export function componentSpecs({
@@ -190,6 +192,7 @@ export function componentSpecs({
         `--tls-private-key-file=${pki("node-serving.key")}`,
         `--client-ca-file=${pki("ca.crt")}`,
         `--pods-dir=${layout.pods}`,
+        ...(nodeCapacity ? [`--capacity=${nodeCapacity}`] : []),
       ],
       healthUrl: `https://127.0.0.1:${ports.kubelet}/healthz`,
     },
