@@ -86,6 +86,7 @@ export function componentSpecs({
   ports,
   nodeBinary,
   nodeScript,
+  nodeCapacity,
 }: ComponentInput): ComponentSpec[] {
   const pki = (file: string) => join(layout.pki, file);
   const etcdUrl = `http://127.0.0.1:${ports.etcd}`;
