@@ -27,8 +27,9 @@ export interface SmtpSink {
 
 type SmtpError = Error & { responseCode?: number };
 
-export async function startSmtpSink(): Promise<SmtpSink> {
-  const port = await freePort();
+/** `port`: listen there (the demo's mail catcher keeps its port across restarts); default a free one. */
+export async function startSmtpSink(options: { port?: number } = {}): Promise<SmtpSink> {
+  const port = options.port ?? (await freePort());
   const mails: ReceivedMail[] = [];
   const failures: number[] = [];
   const held: ((error?: Error) => void)[] = [];
