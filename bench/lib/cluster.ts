@@ -1,0 +1,69 @@
+// The local cluster for benchmarks: acquire it, a throw-away namespace with the CRDs applied, the
+// operator started for that namespace, and the control-plane processes to watch for CPU and RSS.
+// The cluster is shared with other test runs: its components' figures include their load.
+import { isNotFound, KubeClient } from "../../src/operator/kube/client.ts";
+import { acquireCluster, releaseCluster, type StartedCluster } from "../../test/cluster/cluster.ts";
+import { applyCrds } from "../../test/e2e/operator/crds.ts";
+import { type RunningOperator, startOperator } from "../../test/harness/operator.ts";
+import type { WatchedProcess } from "./procstat.ts";
+
+export interface BenchCluster {
+  cluster: StartedCluster;
+  client: KubeClient;
+  namespace: string;
+  /** kube-apiserver, etcd, controller-manager, scheduler, and the node with the pods it runs. */
+  controlPlane(): WatchedProcess[];
+  kubernetesVersion(): Promise<string>;
+  startOperator(redisUrl: string, env?: Record<string, string>): Promise<RunningOperator>;
+  close(): Promise<void>;
+}
+
+export async function openBenchCluster(prefix: string): Promise<BenchCluster> {
+  const cluster = await acquireCluster();
+  const client = KubeClient.load(cluster.kubeconfig);
+  const namespace = `${prefix}-${Date.now().toString(36)}`;
+  const operators: RunningOperator[] = [];
+  try {
+    await applyCrds(client);
+    await client.create("/api/v1/namespaces", { metadata: { name: namespace } });
+  } catch (error) {
+    client.close();
+    await releaseCluster(cluster.layout);
+    throw error;
+  }
+  return {
+    cluster,
+    client,
+    namespace,
+    controlPlane: () =>
+      Object.entries(cluster.state.components).map(([name, component]) => ({
+        label: name === "node" ? "process node + runner pods" : name,
+        pid: component.pid,
+        descendants: name === "node",
+      })),
+    async kubernetesVersion() {
+      return (await client.get<{ gitVersion: string }>("/version")).gitVersion;
+    },
+    async startOperator(redisUrl, env = {}) {
+      const operator = await startOperator({
+        kubeconfigPath: cluster.kubeconfig,
+        redisUrl,
+        namespace,
+        identity: `bench-${namespace}`,
+        env,
+      });
+      operators.push(operator);
+      return operator;
+    },
+    async close() {
+      for (const operator of operators) await operator.stop();
+      await client
+        .delete(`/api/v1/namespaces/${namespace}`, { propagationPolicy: "Background" })
+        .catch((e) => {
+          if (!isNotFound(e)) console.error(`deleting namespace ${namespace}: ${String(e)}`);
+        });
+      client.close();
+      await releaseCluster(cluster.layout);
+    },
+  };
+}
