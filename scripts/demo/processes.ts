@@ -48,6 +48,15 @@ export function runningPid(name: string): number | undefined {
   }
 }
 
+/** Gone, or a zombie waiting for a parent that may never reap it (PID 1 in a container). */
+function exited(pid: number): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.startsWith("Z") ?? true;
+  } catch {
+    return true;
+  }
+}
+
 /** SIGTERM (or `signal`), then SIGKILL after `graceMs`; returns whether it was running. */
 export async function stopDetached(name: string, signal: NodeJS.Signals = "SIGTERM", graceMs = 10_000) {
   const pid = runningPid(name);
@@ -56,7 +65,7 @@ export async function stopDetached(name: string, signal: NodeJS.Signals = "SIGTE
   process.kill(pid, signal);
   const deadline = Date.now() + graceMs;
   while (Date.now() < deadline) {
-    if (!existsSync(`/proc/${pid}`)) return true;
+    if (exited(pid)) return true;
     await new Promise((r) => setTimeout(r, 100));
   }
   process.kill(pid, "SIGKILL");
