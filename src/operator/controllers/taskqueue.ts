@@ -433,16 +433,18 @@ export class TaskQueueController implements AdmissionGate {
       history: scaler.history,
       now: this.now().getTime(),
     });
+    const previous = scaler.result;
     scaler.history = result.history;
     scaler.result = result;
     this.deps.metrics.scaleDecisions.inc({ queue: tq.metadata.name ?? "", reason: result.reason });
-    if (result.concurrency !== current || !result.active) {
-      this.deps.log.info("queue scaling", {
+    // Log changes only: a held value is re-evaluated every pollingSeconds.
+    if (result.concurrency !== current || result.reason !== previous?.reason) {
+      this.deps.log[result.active ? "info" : "warn"]("queue scaling", {
         taskQueue: keyOf(tq),
         from: current,
         to: result.concurrency,
         reason: result.reason,
-        message: result.message,
+        detail: result.message,
       });
     }
   }
