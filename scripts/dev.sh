@@ -42,7 +42,10 @@ setup_npm() {
   local stamp="node_modules/.installed-$(sha1sum package-lock.json | cut -c1-12)"
   if [ ! -f "$stamp" ]; then
     step "installing npm packages"
-    npm ci --no-audit --no-fund --loglevel=error
+    # Not `npm ci`: the registry these machines reach lacks some other platforms' optional builds
+    # (for example biome's darwin binaries), which npm leaves out of the lockfile, and `npm ci`
+    # then refuses the lockfile. `npm install --no-save` installs the locked versions all the same.
+    npm install --no-audit --no-fund --no-save --loglevel=error
     touch "$stamp"
   fi
 }
