@@ -158,6 +158,10 @@ export class TaskQueueController implements AdmissionGate {
     return tq !== undefined && !tq.metadata.deletionTimestamp;
   }
 
+  defaultsOf(namespace: string, queue: string) {
+    return this.taskQueue(namespace, queue)?.spec.defaults;
+  }
+
   waitingOf(namespace: string, queue: string, job: string): Waiting | undefined {
     return this.waiting.get(`${namespace}/${queue}`)?.get(job);
   }
