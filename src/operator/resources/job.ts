@@ -38,6 +38,8 @@ export interface JobInputs {
   readonly runner: OperatorConfig["runner"];
   /** A TaskQueue governs the queue: the Job starts suspended with these ordering annotations. */
   readonly queued?: { readonly annotations: Record<string, string> };
+  /** Environment from the queue's defaults (Secret/ConfigMap references); runner settings win. */
+  readonly queueEnv?: ReadonlyArray<{ name: string; valueFrom: unknown }>;
 }
 
 type Env = { name: string; value?: string; valueFrom?: unknown };
@@ -52,6 +54,7 @@ export function buildJob({
   pod,
   runner,
   queued,
+  queueEnv = [],
 }: JobInputs) {
   const name = run.metadata.name ?? "";
   const labels = {
@@ -81,6 +84,7 @@ export function buildJob({
     env.push({ name: "REDIS_PASSWORD", valueFrom: { secretKeyRef: { ...runner.redisPasswordSecret } } });
   }
   for (const [k, v] of Object.entries(runner.extraEnv)) env.push({ name: k, value: v });
+  for (const e of queueEnv) if (!env.some((x) => x.name === e.name)) env.push({ ...e });
 
   const volumes: unknown[] = [{ name: "tmp", emptyDir: { sizeLimit: "1Gi" } }];
   const volumeMounts: unknown[] = [{ name: "tmp", mountPath: "/tmp" }];
