@@ -4,6 +4,7 @@
 // so a crash in between is healed by the deterministic Job name on the next pass.
 import { isDeepStrictEqual } from "node:util";
 import type { AdmissionGate } from "../admission/gate.ts";
+import { mergePodOverrides, queueEnv } from "../admission/queue-defaults.ts";
 import { queueAnnotations } from "../admission/queue-view.ts";
 import { admissionStatus } from "../admission/waiting.ts";
 import { API_VERSION, GROUP, LABELS, VERSION } from "../api/common.ts";
@@ -235,12 +236,16 @@ export class TaskRunController {
       job,
       pod: this.newestPod(namespace, job.metadata.name ?? ""),
     }));
+    // The queue's spec.defaults come last: the run's own fields, then the task's, then the queue's.
+    const defaults = this.deps.admission?.defaultsOf(namespace, run.spec.queue ?? task?.queue ?? "default");
     const timeouts = effectiveTimeouts(
       config.runner.softToHardGraceSeconds,
       run.spec.timeouts,
       task?.timeouts,
+      defaults?.timeouts,
     );
-    const retry = effectiveRetry(run.spec.retry, task?.retry);
+    const retry = effectiveRetry(run.spec.retry, task?.retry, defaults?.retry);
+    const pod = mergePodOverrides(run.spec.pod, defaults?.pod);
     const decision = decide({
       run,
       jobs,
@@ -262,10 +267,11 @@ export class TaskRunController {
         maxAttempts: retry.maxAttempts,
         queue,
         timeouts,
-        image: config.runner.image,
-        ...(run.spec.pod ? { pod: run.spec.pod } : {}),
+        image: defaults?.image ?? config.runner.image,
+        ...(pod ? { pod } : {}),
         runner: config.runner,
         ...(queued ? { queued: { annotations: queueAnnotations(run, now) } } : {}),
+        queueEnv: queueEnv(defaults),
       });
       try {
         await this.deps.client.create(nsPath("/apis/batch/v1", namespace, "jobs"), job);
