@@ -11,7 +11,9 @@ ARG NODE_IMAGE=node:24-bookworm-slim
 FROM ${NODE_IMAGE} AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --no-audit --no-fund --loglevel=error \
+# `npm install --no-save` rather than `npm ci`: the lockfile is written on machines whose registry
+# lacks some platforms' optional builds, and `npm ci` refuses a lockfile without them.
+RUN npm install --omit=dev --no-save --no-audit --no-fund --loglevel=error \
  && node -e "require('sharp')" \
  && npm cache clean --force
 

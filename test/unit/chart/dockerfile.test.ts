@@ -82,7 +82,7 @@ describe("Dockerfile", () => {
   });
 
   it("installs production dependencies only, and src/ imports no development dependency", () => {
-    expect(dockerfile).toMatch(/npm ci --omit=dev/);
+    expect(dockerfile).toMatch(/npm install --omit=dev --no-save/);
     const production = new Set(Object.keys(packageJson.dependencies));
     const builtins = new Set(builtinModules);
     const offenders: string[] = [];
