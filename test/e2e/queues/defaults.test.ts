@@ -42,12 +42,9 @@ describe("TaskQueue defaults", () => {
     }
     const [plain] = await jobsOf(client, namespace, "plain");
     const [own] = await jobsOf(client, namespace, "own-timeout");
+    type Container = { env: Array<{ name: string; value?: string; valueFrom?: unknown }> };
     const container = (job: typeof plain) =>
-      (
-        job?.spec?.template as {
-          spec: { containers: Array<{ env: Array<{ name: string; value?: string; valueFrom?: unknown }> }> };
-        }
-      ).spec.containers[0];
+      (job?.spec?.template as { spec: { containers: Container[] } } | undefined)?.spec.containers[0];
     expect(container(plain)?.env.find((e) => e.name === "QUEUE_GREETING")).toEqual({
       name: "QUEUE_GREETING",
       valueFrom: { configMapKeyRef: { name: "queue-settings", key: "greeting" } },
