@@ -1,8 +1,9 @@
 // A TaskRun's status as its queue's admission shapes it (pure). While its attempt's Job waits
 // suspended: phase Waiting, condition Admitted=False with the reason and the position, and
-// status.queuePosition for the printer column. Once released: Admitted=True, no position.
-import type { TaskRunStatus } from "../api/taskrun.ts";
-import { setCondition } from "../status.ts";
+// status.queuePosition for the printer column; past spec.expiresAt it ends Expired. Once released:
+// Admitted=True, no position.
+import type { TaskRunSpec, TaskRunStatus } from "../api/taskrun.ts";
+import { type RunDecision, setCondition } from "../status.ts";
 import type { Waiting } from "./admit.ts";
 
 export interface AttemptAdmission {
@@ -50,4 +51,66 @@ export function admissionStatus(
   set("Admitted", "False", reason, message);
   set("Succeeded", "Unknown", reason, message);
   return next;
+}
+
+export interface QueuedRunFacts {
+  readonly spec: TaskRunSpec;
+  readonly generation: number;
+  readonly queue: string;
+  /** The latest attempt's Job exists and is suspended. */
+  readonly jobSuspended: boolean;
+  readonly waiting?: Waiting;
+}
+
+/**
+ * A run's next step (from `decide`) under its queue's admission: while the latest attempt's Job is
+ * suspended the run waits with its reason and position; a run still not admitted at
+ * spec.expiresAt ends Expired, its Job deleted before any pod started.
+ */
+export function applyAdmission(decision: RunDecision, facts: QueuedRunFacts, now: Date): RunDecision {
+  const latest = decision.status.attempts?.at(-1);
+  if (decision.status.phase !== "Running" || !latest || latest.completionTime) return decision;
+  const suspended = decision.createAttempt !== undefined || facts.jobSuspended;
+  const admission = { queue: facts.queue, suspended, ...(facts.waiting ? { waiting: facts.waiting } : {}) };
+  const expiresAt = facts.spec.expiresAt ? Date.parse(facts.spec.expiresAt) : undefined;
+  if (!suspended || expiresAt === undefined) {
+    return { ...decision, status: admissionStatus(decision.status, admission, facts.generation, now) };
+  }
+  if (expiresAt > now.getTime() || decision.createAttempt !== undefined) {
+    const requeueAt =
+      decision.requeueAt && decision.requeueAt.getTime() < expiresAt
+        ? decision.requeueAt
+        : new Date(expiresAt);
+    return {
+      ...decision,
+      status: admissionStatus(decision.status, admission, facts.generation, now),
+      requeueAt,
+    };
+  }
+  // Expired in the queue: the attempt never started, so it is dropped rather than recorded.
+  const status: TaskRunStatus = structuredClone(decision.status);
+  const attempts = (status.attempts ?? []).slice(0, -1);
+  status.attempts = attempts;
+  status.attemptCount = attempts.length;
+  if (attempts.length === 0) {
+    delete status.startTime;
+    delete status.resultRef;
+  }
+  delete status.queuePosition;
+  status.phase = "Expired";
+  status.completionTime = now.toISOString().replace(/\.\d{3}Z$/, "Z");
+  const message = `not admitted by queue ${facts.queue} before spec.expiresAt ${facts.spec.expiresAt}`;
+  status.conditions ??= [];
+  for (const type of ["Admitted", "Succeeded"]) {
+    setCondition(
+      status.conditions,
+      { type, status: "False", reason: "Expired", message, observedGeneration: facts.generation },
+      now,
+    );
+  }
+  return {
+    status,
+    deleteJob: latest.job,
+    events: [...decision.events, { type: "Warning", reason: "Expired", message }],
+  };
 }

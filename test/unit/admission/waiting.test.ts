@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { admissionStatus } from "../../../src/operator/admission/waiting.ts";
-import type { TaskRunStatus } from "../../../src/operator/api/taskrun.ts";
+import { admissionStatus, applyAdmission } from "../../../src/operator/admission/waiting.ts";
+import type { TaskRunSpec, TaskRunStatus } from "../../../src/operator/api/taskrun.ts";
+import type { RunDecision } from "../../../src/operator/status.ts";
 
 const now = new Date("2026-01-01T00:00:10Z");
 const running: TaskRunStatus = {
@@ -66,5 +67,55 @@ describe("a TaskRun's status under admission", () => {
     expect(cond(released, "Admitted")).toMatchObject({ status: "True", reason: "Admitted" });
     expect(released.queuePosition).toBeUndefined();
     expect(released.phase).toBe("Running");
+  });
+});
+
+describe("a run's decision under admission", () => {
+  const attempt = { attempt: 1, job: "r-a1", startTime: "2026-01-01T00:00:01Z" };
+  const decided = (over: Partial<RunDecision> = {}): RunDecision => ({
+    status: {
+      ...running,
+      attempts: [attempt],
+      attemptCount: 1,
+      startTime: "2026-01-01T00:00:01Z",
+      resultRef: "k",
+    },
+    events: [],
+    ...over,
+  });
+  const facts = (spec: Partial<TaskRunSpec>, jobSuspended = true) => ({
+    spec: { task: "testing.noop", ...spec },
+    generation: 1,
+    queue: "emails",
+    jobSuspended,
+  });
+
+  it("a suspended attempt waits and is looked at again at spec.expiresAt", () => {
+    const d = applyAdmission(decided(), facts({ expiresAt: "2026-01-01T00:01:00Z" }), now);
+    expect(d.status.phase).toBe("Waiting");
+    expect(d.requeueAt?.toISOString()).toBe("2026-01-01T00:01:00.000Z");
+    expect(d.deleteJob).toBeUndefined();
+  });
+
+  it("still suspended at spec.expiresAt: Expired, the Job deleted, the never-started attempt dropped", () => {
+    const d = applyAdmission(decided(), facts({ expiresAt: "2026-01-01T00:00:05Z" }), now);
+    expect(d.status.phase).toBe("Expired");
+    expect(d.deleteJob).toBe("r-a1");
+    expect(d.status.attempts).toEqual([]);
+    expect(d.status.attemptCount).toBe(0);
+    expect(d.status.startTime).toBeUndefined();
+    expect(cond(d.status, "Succeeded")).toMatchObject({ status: "False", reason: "Expired" });
+    expect(d.events.map((e) => e.reason)).toEqual(["Expired"]);
+  });
+
+  it("a released attempt is not expired: expiresAt bounds the start, not the run", () => {
+    const d = applyAdmission(decided(), facts({ expiresAt: "2026-01-01T00:00:05Z" }, false), now);
+    expect(d.status.phase).toBe("Running");
+    expect(d.deleteJob).toBeUndefined();
+  });
+
+  it("a run that is not running (retrying, finished) is left as decide made it", () => {
+    const retrying = decided({ status: { phase: "Retrying" } });
+    expect(applyAdmission(retrying, facts({}), now)).toBe(retrying);
   });
 });
