@@ -6,7 +6,7 @@ import { isDeepStrictEqual } from "node:util";
 import type { AdmissionGate } from "../admission/gate.ts";
 import { mergePodOverrides, queueEnv } from "../admission/queue-defaults.ts";
 import { queueAnnotations } from "../admission/queue-view.ts";
-import { admissionStatus } from "../admission/waiting.ts";
+import { applyAdmission } from "../admission/waiting.ts";
 import { API_VERSION, GROUP, LABELS, VERSION } from "../api/common.ts";
 import type { TaskRun, TaskRunStatus } from "../api/taskrun.ts";
 import { effectiveRetry } from "../backoff.ts";
@@ -27,7 +27,14 @@ import {
   scheduleStatus,
   slotTimeOf,
 } from "../schedule.ts";
-import { attemptOfJob, decide, isFinished, type RunEvent, setCondition } from "../status.ts";
+import {
+  attemptOfJob,
+  decide,
+  isFinished,
+  type RunDecision,
+  type RunEvent,
+  setCondition,
+} from "../status.ts";
 import { checkInput, type TaskCatalog } from "../tasks.ts";
 
 const TASKRUNS = `/apis/${GROUP}/${VERSION}`;
@@ -246,7 +253,7 @@ export class TaskRunController {
     );
     const retry = effectiveRetry(run.spec.retry, task?.retry, defaults?.retry);
     const pod = mergePodOverrides(run.spec.pod, defaults?.pod);
-    const decision = decide({
+    const decided = decide({
       run,
       jobs,
       input,
@@ -256,10 +263,10 @@ export class TaskRunController {
       now,
     });
 
-    const queue = decision.status.queue ?? "default";
+    const queue = decided.status.queue ?? "default";
     const labels = { task: run.spec.task, queue };
     const queued = this.deps.admission?.manages(namespace, queue) ?? false;
-    if (queued) decision.status = this.withAdmission(run, decision, jobs, queue, now);
+    const decision = queued ? this.withAdmission(run, decided, jobs, queue, now) : decided;
     if (decision.createAttempt !== undefined) {
       const job = buildJob({
         run,
@@ -324,21 +331,24 @@ export class TaskRunController {
   /** Queue admission's view of a run with a live attempt: Waiting while its Job is suspended. */
   private withAdmission(
     run: TaskRun,
-    decision: { status: TaskRunStatus; createAttempt?: number },
+    decision: RunDecision,
     jobs: Array<{ attempt: number; job: Job }>,
     queue: string,
     now: Date,
-  ): TaskRunStatus {
+  ): RunDecision {
     const latest = decision.status.attempts?.at(-1);
-    if (decision.status.phase !== "Running" || !latest || latest.completionTime) return decision.status;
-    const suspended =
-      decision.createAttempt !== undefined ||
-      jobs.find((j) => j.attempt === latest.attempt)?.job.spec?.suspend === true;
-    const waiting = this.deps.admission?.waitingOf(run.metadata.namespace ?? "default", queue, latest.job);
-    return admissionStatus(
-      decision.status,
-      { queue, suspended, ...(waiting ? { waiting } : {}) },
-      run.metadata.generation ?? 0,
+    const waiting =
+      latest && this.deps.admission?.waitingOf(run.metadata.namespace ?? "default", queue, latest.job);
+    const jobSuspended = jobs.find((j) => j.attempt === latest?.attempt)?.job.spec?.suspend === true;
+    return applyAdmission(
+      decision,
+      {
+        spec: run.spec,
+        generation: run.metadata.generation ?? 0,
+        queue,
+        jobSuspended,
+        ...(waiting ? { waiting } : {}),
+      },
       now,
     );
   }
