@@ -4,7 +4,14 @@
 // no faster than 2 per second.
 import { describe, expect, it } from "vitest";
 import { kubectl, waitFor } from "../../harness/kube.ts";
-import { condition, createTaskRun, getTaskRun, useOperator } from "../operator/helpers.ts";
+import {
+  condition,
+  createTaskRun,
+  getTaskRun,
+  jobsOf,
+  useOperator,
+  waitForPhase,
+} from "../operator/helpers.ts";
 import { admittedAt, createTaskQueue, queueJobs, submitBurst } from "./helpers.ts";
 
 const suite = useOperator("queues-order");
@@ -120,4 +127,50 @@ describe("admission order and rate", () => {
     // And it does admit at about that rate, not much slower.
     expect(span).toBeLessThan((count - burst) / perSecond + 4);
   }, 180_000);
+
+  it("a run still waiting in its queue at spec.expiresAt ends Expired, without a pod", async () => {
+    const { client, namespace } = suite;
+    await createTaskQueue(client, namespace, "expiring", { concurrency: { min: 1, max: 1 } });
+    await createTaskRun(client, namespace, "occupant", {
+      task: "testing.sleep",
+      input: { seconds: 10 },
+      queue: "expiring",
+    });
+    await waitFor(
+      "the occupant to be admitted",
+      () => getTaskRun(client, namespace, "occupant"),
+      (r) => condition(r, "Admitted")?.status === "True",
+      60_000,
+    );
+    const expiresAt = new Date(Math.ceil((Date.now() + 4_000) / 1000) * 1000)
+      .toISOString()
+      .replace(".000", "");
+    await createTaskRun(client, namespace, "impatient", {
+      task: "testing.noop",
+      input: {},
+      queue: "expiring",
+      expiresAt,
+    });
+    const run = await waitForPhase(
+      client,
+      namespace,
+      "impatient",
+      ["Expired", "Succeeded", "Failed"],
+      30_000,
+    );
+    expect(run.status?.phase).toBe("Expired");
+    expect(condition(run, "Succeeded")).toMatchObject({ status: "False", reason: "Expired" });
+    expect(condition(run, "Succeeded")?.message).toContain("not admitted by queue expiring");
+    expect(run.status?.attempts ?? []).toEqual([]);
+    await waitFor(
+      "its Job to be gone",
+      () => jobsOf(client, namespace, "impatient"),
+      (jobs) => jobs.length === 0,
+      30_000,
+    );
+    const pods = await client.list<{ items: unknown[] }>(`/api/v1/namespaces/${namespace}/pods`, {
+      labelSelector: "tasks.synthetiq.io/taskrun=impatient",
+    });
+    expect(pods.items).toEqual([]);
+  }, 120_000);
 });
