@@ -41,6 +41,12 @@ export interface TaskQueueControllerDeps {
   now?: () => Date;
 }
 
+interface Published {
+  reason: string;
+  position: number;
+  at: number;
+}
+
 interface Scaler {
   history: readonly Recommendation[];
   result?: ScalingResult;
@@ -68,7 +74,8 @@ export class TaskQueueController implements AdmissionGate {
   private readonly queues: Informer<TaskQueue>[];
   private readonly jobs: Informer<Job>[];
   private readonly waiting = new Map<string, Map<string, Waiting>>();
-  private readonly published = new Map<string, { reason: string; position: number; at: number }>();
+  /** Per queue key: the place each waiting Job's TaskRun was last woken up with. */
+  private readonly published = new Map<string, Map<string, Published>>();
   /** Jobs released by this process that the cache may still show suspended (job key → queue key). */
   private readonly released = new Map<string, string>();
   private readonly scalers = new Map<string, Scaler>();
@@ -188,6 +195,7 @@ export class TaskQueueController implements AdmissionGate {
       // No queue governs these Jobs any more: nothing holds them back.
       for (const job of jobs) if (job.spec?.suspend) await this.release(job, now, name);
       this.waiting.delete(key);
+      this.published.delete(key);
       this.forgetMetrics(key, name);
       return;
     }
@@ -319,27 +327,17 @@ export class TaskQueueController implements AdmissionGate {
   ) {
     const refreshMs = this.deps.positionRefreshMs ?? 5_000;
     this.waiting.set(key, new Map(waiting.map((w) => [w.name, w])));
-    const seen = new Set<string>();
+    const before = this.published.get(key) ?? new Map<string, Published>();
+    const after = new Map<string, Published>();
     for (const w of waiting) {
-      const jobKey = `${namespace}/${w.name}`;
-      seen.add(jobKey);
-      const last = this.published.get(jobKey);
+      const last = before.get(w.name);
       const changed =
         !last || last.reason !== w.reason || (last.position !== w.position && now - last.at >= refreshMs);
-      if (!changed) continue;
-      this.published.set(jobKey, { reason: w.reason, position: w.position, at: now });
+      after.set(w.name, changed || !last ? { reason: w.reason, position: w.position, at: now } : last);
       const run = jobs.get(w.name)?.metadata.labels?.[LABELS.taskRun];
-      if (run) this.deps.onWaitingChanged?.(`${namespace}/${run}`);
+      if (changed && run) this.deps.onWaitingChanged?.(`${namespace}/${run}`);
     }
-    for (const jobKey of this.published.keys()) {
-      if (
-        jobKey.startsWith(`${namespace}/`) &&
-        !seen.has(jobKey) &&
-        !jobs.get(jobKey.slice(namespace.length + 1))?.spec?.suspend
-      ) {
-        this.published.delete(jobKey);
-      }
-    }
+    this.published.set(key, after);
   }
 
   private recordMetrics(

@@ -60,6 +60,13 @@ describe("queue admission", () => {
       const last = await waitForPhase(client, namespace, "bulk-199", ["Succeeded", "Failed"], 60_000);
       expect(last.status?.phase).toBe("Succeeded");
       expect(condition(last, "Admitted")).toMatchObject({ status: "True" });
+      // Series for the queue do not follow the number of runs: no run name in any label.
+      const exposition = await (await fetch(standby.metricsUrl)).text();
+      const queueSeries = exposition.split("\n").filter((l) => l.includes('queue="bulk"'));
+      console.log(JSON.stringify({ queueSeries: queueSeries.length }));
+      expect(queueSeries.length).toBeGreaterThan(5);
+      expect(queueSeries.length).toBeLessThan(100);
+      expect(exposition).not.toMatch(/bulk-\d/);
     } finally {
       await sampler.stop();
       await standby?.stop();
