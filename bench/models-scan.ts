@@ -13,6 +13,7 @@ import { promisify } from "node:util";
 import { DEFAULT_SCAN_LIMITS, ModelScanner } from "../src/runners/models/scan/scanner.ts";
 import { PYTHON_VENV } from "../test/harness/moto.ts";
 import { generateSamples } from "../test/integration/models/samples.ts";
+import { emitResult } from "./lib/child.ts";
 
 const run = promisify(execFile);
 const megabytes = Number(process.argv[2] ?? 64);
@@ -65,6 +66,7 @@ try {
   console.log(`picklescan start-up (empty directory): ${startupMs.toFixed(0)} ms; best of ${rounds} rounds`);
   console.table(rows);
   console.log("ours = one streaming pass: opcode parse + SHA-256 of every byte; picklescan does not hash.");
+  emitResult({ bench: "models-scan", picklescanStartupMs: Math.round(startupMs), rounds, files: rows });
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }

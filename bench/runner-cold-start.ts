@@ -9,16 +9,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startRedis } from "../test/harness/services.ts";
 import { startSmtpSink } from "../test/harness/smtp.ts";
+import { emitResult } from "./lib/child.ts";
+import { percentile } from "./lib/stats.ts";
 
 const runs = Number(process.argv[2] ?? 20);
 // A fresh compile cache per benchmark run: the warm-up runs fill it, as the image build would.
 const compileCache = mkdtempSync(join(tmpdir(), "runner-compile-cache-"));
 const warmup = 2;
-
-function percentile(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? Number.NaN;
-}
 
 interface Sample {
   spawnToTaskMs: number;
@@ -104,6 +101,17 @@ try {
   console.log(
     `  peak RSS of the whole attempt (mail sent):        p50 ${mb(percentile(rss, 50))}, max ${mb(Math.max(...rss))}`,
   );
+  const spawnToTask = samples.map((s) => s.spawnToTaskMs);
+  const round = (x: number) => Math.round(x * 10) / 10;
+  emitResult({
+    bench: "runner-cold-start",
+    runs,
+    spawnToTaskP50Ms: round(percentile(spawnToTask, 50)),
+    spawnToTaskP99Ms: round(percentile(spawnToTask, 99)),
+    rssAtTaskP50Mb: round(percentile(rssAtTask, 50) / 1024 / 1024),
+    peakRssP50Mb: round(percentile(rss, 50) / 1024 / 1024),
+    peakRssMaxMb: round(Math.max(...rss) / 1024 / 1024),
+  });
 } finally {
   await sink.stop();
   await redis.stop();

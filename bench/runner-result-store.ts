@@ -5,11 +5,8 @@ import { Redis } from "ioredis";
 import { ResultStore, ResultsClient } from "../src/runners/results/index.ts";
 import type { ResultRecord } from "../src/runners/results/record.ts";
 import { startRedis } from "../test/harness/services.ts";
-
-function percentile(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? Number.NaN;
-}
+import { emitResult } from "./lib/child.ts";
+import { percentile } from "./lib/stats.ts";
 
 function recordOf(bytes: number, i: number): ResultRecord {
   const record: ResultRecord = {
@@ -32,6 +29,7 @@ const redis = new Redis(redisServer.url);
 try {
   const store = new ResultStore(redis, { ttlSeconds: 86_400, maxBytes: 1_048_576 });
   const client = new ResultsClient(redis);
+  const figures: Record<string, number> = {};
   for (const [bytes, iterations] of [
     [1024, 2000],
     [100 * 1024, 500],
@@ -57,7 +55,14 @@ try {
     console.log(
       `${bytes / 1024} KB records (${iterations} sequential ops): write ${f(writes)}; read ${f(reads)}`,
     );
+    const kb = bytes / 1024;
+    const round = (x: number) => Math.round(x * 1000) / 1000;
+    figures[`write${kb}KbP50Ms`] = round(percentile(writes, 50));
+    figures[`write${kb}KbP99Ms`] = round(percentile(writes, 99));
+    figures[`read${kb}KbP50Ms`] = round(percentile(reads, 50));
+    figures[`read${kb}KbP99Ms`] = round(percentile(reads, 99));
   }
+  emitResult({ bench: "runner-result-store", ...figures });
 } finally {
   await redis.quit();
   await redisServer.stop();

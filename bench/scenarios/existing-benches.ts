@@ -1,0 +1,195 @@
+// Scenarios 2, 4 and 5: the benchmarks other parts of the project own (bench/*.ts), each run as a
+// child process, bounded in time, with the CPU and RSS of its whole process tree; their figures are
+// read from the JSON line they print (or, for the operator's burst, from its printed table).
+import { type ChildRun, resultOf, runBenchScript } from "../lib/child.ts";
+import type { Figure, Row, Scenario } from "../lib/report.ts";
+
+type Figures = Record<string, unknown>;
+
+interface ChildScenario {
+  id: string;
+  title: string;
+  script: string;
+  args: string[];
+  timeoutMs: number;
+  system: string;
+  /** The row's figures from the run (throws when the output does not hold them). */
+  figures(run: ChildRun): Record<string, Figure>;
+  notes?: string[];
+}
+
+function failure(run: ChildRun): string {
+  if (run.timedOut) return `timed out after ${run.seconds} s`;
+  const lastError = run.stderr.trim().split("\n").filter(Boolean).slice(-3).join(" ");
+  return `exit code ${run.code}: ${lastError.slice(0, 300)}`;
+}
+
+async function runChildScenario(spec: ChildScenario): Promise<Scenario> {
+  const run = await runBenchScript(spec.script, spec.args, spec.timeoutMs);
+  let row: Row;
+  try {
+    if (run.code !== 0) throw new Error(failure(run));
+    row = { system: spec.system, figures: spec.figures(run) };
+  } catch (error) {
+    row = { system: spec.system, figures: {}, unavailable: `not available: ${(error as Error).message}` };
+  }
+  row.processes = [{ ...run.usage, label: `${[spec.script, ...spec.args].join(" ")} (and what it starts)` }];
+  return {
+    id: spec.id,
+    title: spec.title,
+    rows: [row],
+    notes: spec.notes ?? [],
+    seconds: Math.round(run.seconds),
+  };
+}
+
+function json(run: ChildRun): Figures {
+  const figures = resultOf(run.stdout);
+  if (!figures) throw new Error(`no JSON result line in the output: ${run.stdout.slice(-300)}`);
+  return figures;
+}
+
+const num = (figures: Figures, key: string): number => {
+  const value = figures[key];
+  if (typeof value !== "number") throw new Error(`the result has no number ${key}`);
+  return value;
+};
+
+/** Figures of bench/operator-burst.ts, read from its console.table and summary lines. */
+export function parseOperatorBurst(stdout: string): Record<string, Figure> {
+  const cells = (rowName: string) =>
+    [...(stdout.split("\n").find((l) => l.includes(`│ ${rowName} `)) ?? "").matchAll(/'([^']*)'/g)].map(
+      (m) => m[1] ?? "",
+    );
+  const value = (text: string | undefined, what: string) => {
+    const n = Number.parseFloat(text ?? "");
+    if (!Number.isFinite(n)) throw new Error(`operator-burst printed no ${what}`);
+    return n;
+  };
+  const [allJobs, createDone, p50, p99] = cells("TaskRuns");
+  const [plainAll] = cells("plain Jobs");
+  const requests = /per TaskRun: ([\d.]+) writes .*?, ([\d.]+) reads/.exec(stdout);
+  const rss = /operator RSS: (\d+) MB now, (\d+) MB peak/.exec(stdout);
+  return {
+    "TaskRun → Job p50 ms": value(p50, "p50 latency"),
+    "TaskRun → Job p99 ms": value(p99, "p99 latency"),
+    "all Jobs exist s": value(allJobs, "time until all Jobs exist"),
+    "TaskRun creates done s": value(createDone, "create time"),
+    "plain Jobs: all exist s": value(plainAll, "plain Job time"),
+    "API writes / TaskRun": value(requests?.[1], "writes per TaskRun"),
+    "API reads / TaskRun": value(requests?.[2], "reads per TaskRun"),
+    "operator RSS MB": value(rss?.[1], "operator RSS"),
+    "operator peak RSS MB": value(rss?.[2], "operator peak RSS"),
+  };
+}
+
+export interface ExistingBenchOptions {
+  operatorBurst: number;
+  coldStartRuns: number;
+  scanMegabytes: number;
+  reportOrders: number;
+  /** Time bound of each child benchmark. */
+  timeoutMs: number;
+}
+
+/** The scenarios by id ("2", "4a", "4b", "5a", "5b"), each started when called. */
+export function existingBenchScenarios(o: ExistingBenchOptions): Record<string, () => Promise<Scenario>> {
+  const specs: ChildScenario[] = [
+    {
+      id: "2",
+      title: `Operator: TaskRun → Job latency, a burst of ${o.operatorBurst} (bench/operator-burst.ts)`,
+      script: "bench/operator-burst.ts",
+      args: ["--count", String(o.operatorBurst)],
+      timeoutMs: o.timeoutMs,
+      system: `operator, ${o.operatorBurst} TaskRuns vs ${o.operatorBurst} plain Jobs (pods held by a quota)`,
+      figures: (run) => parseOperatorBurst(run.stdout),
+      notes: [
+        "Targets (operator issue): p50 < 50 ms, p99 < 250 ms, all Jobs < 10 s, ≤ 4 writes per attempt, RSS < 150 MB.",
+      ],
+    },
+    {
+      id: "4a",
+      title:
+        "Runner cold start: spawn → task function called with Redis connected (bench/runner-cold-start.ts)",
+      script: "bench/runner-cold-start.ts",
+      args: [String(o.coldStartRuns)],
+      timeoutMs: o.timeoutMs,
+      system: "runner (node src/runners/main.ts, email.send_welcome_email)",
+      figures: (run) => {
+        const f = json(run);
+        return {
+          runs: num(f, "runs"),
+          "p50 ms": num(f, "spawnToTaskP50Ms"),
+          "p99 ms": num(f, "spawnToTaskP99Ms"),
+          "RSS at task start MB": num(f, "rssAtTaskP50Mb"),
+          "peak RSS p50 MB": num(f, "peakRssP50Mb"),
+          "peak RSS max MB": num(f, "peakRssMaxMb"),
+        };
+      },
+      notes: ["Target: p50 < 150 ms, RSS < 80 MB."],
+    },
+    {
+      id: "4b",
+      title:
+        "Result store on loopback Redis: write (MULTI + publish) and read (bench/runner-result-store.ts)",
+      script: "bench/runner-result-store.ts",
+      args: [],
+      timeoutMs: o.timeoutMs,
+      system: "ResultStore / ResultsClient",
+      figures: (run) => {
+        const f = json(run);
+        return Object.fromEntries(
+          [
+            "write1KbP50Ms",
+            "write1KbP99Ms",
+            "read1KbP50Ms",
+            "read1KbP99Ms",
+            "write100KbP99Ms",
+            "read100KbP99Ms",
+          ].map((k) => [k.replace(/(\d+)Kb(P\d+)Ms/, " $1 KB $2 ms").replace("P", "p"), num(f, k)]),
+        );
+      },
+      notes: ["Target: p99 < 2 ms for 1 KB records."],
+    },
+    {
+      id: "5a",
+      title: `Model scan throughput vs picklescan, ${o.scanMegabytes} MB of pickles (bench/models-scan.ts)`,
+      script: "bench/models-scan.ts",
+      args: [String(o.scanMegabytes), "2"],
+      timeoutMs: o.timeoutMs,
+      system: "models.scan_model_security vs picklescan",
+      figures: (run) => {
+        const files = json(run).files as Array<Record<string, string>> | undefined;
+        if (!files?.length) throw new Error("models-scan reported no files");
+        const figures: Record<string, Figure> = {};
+        for (const file of files) {
+          figures[`${file.file} ours MB/s`] = Number(file["ours MB/s"]);
+          figures[`${file.file} picklescan MB/s`] = Number(file["picklescan MB/s"]);
+        }
+        return figures;
+      },
+      notes: [
+        "ours hashes every byte (SHA-256) while parsing; picklescan does not hash; its interpreter start-up is included.",
+      ],
+    },
+    {
+      id: "5b",
+      title: `Daily report over ${o.reportOrders.toLocaleString("en")} orders (bench/reports-daily.ts)`,
+      script: "bench/reports-daily.ts",
+      args: ["--orders", String(o.reportOrders)],
+      timeoutMs: o.timeoutMs,
+      system: "reports.generate_daily_report",
+      figures: (run) => {
+        const f = json(run);
+        return {
+          orders: num(f, "orderRows"),
+          "report s": num(f, "reportSeconds"),
+          "peak RSS MB": num(f, "peakRssMB"),
+          "seed s (not the task)": num(f, "seedSeconds"),
+        };
+      },
+      notes: ["Target: < 30 s and < 300 MB RSS."],
+    },
+  ];
+  return Object.fromEntries(specs.map((spec) => [spec.id, () => runChildScenario(spec)]));
+}
