@@ -1,7 +1,8 @@
 // A handle on one TaskRun (Celery's AsyncResult): its state, waiting for it to finish, its typed
-// result, cancelling it. Waiting needs no polling: the Redis publish of the final result and a
-// Kubernetes watch of the TaskRun (for runs that end without a result: cancelled, expired, killed)
-// race, and the first to report a finished run wins.
+// result, cancelling it. Waiting needs no polling: the Redis publish of a successful final result
+// and a Kubernetes watch of the TaskRun race, and the first to report a finished run wins. A failed
+// record does not end the wait: only the operator knows whether the run ended Failed, Cancelled or
+// Expired, so a failure's phase comes from the watch (with the record's error type and message).
 import type { TaskRun } from "../operator/api/taskrun.ts";
 import type { ResultRecord, ResultsClient } from "../runners/results/index.ts";
 import { TaskFailedError, type TaskRunRef, TaskWaitTimeoutError } from "./errors.ts";
@@ -22,7 +23,8 @@ export interface WaitOptions {
   signal?: AbortSignal;
 }
 
-const phaseOfRecord = (record: ResultRecord) => (record.status === "succeeded" ? "Succeeded" : "Failed");
+/** A failed final record: the wait goes on until the TaskRun's own phase says how the run ended. */
+class PhaseFromTaskRun extends Error {}
 
 export class TaskHandle<Output = unknown> {
   readonly namespace: string;
@@ -73,7 +75,10 @@ export class TaskHandle<Output = unknown> {
     if (options.signal?.aborted) onAbort();
     const fromResults = this.#results
       ?.waitForCompletion(this.ref, { signal: stop.signal })
-      .then((record): TaskOutcome => ({ phase: phaseOfRecord(record), record }));
+      .then((record): TaskOutcome => {
+        if (record.status !== "succeeded") throw new PhaseFromTaskRun();
+        return { phase: "Succeeded", record };
+      });
     const fromWatch = this.#taskRuns.waitFinished(this.ref, stop.signal).then(
       async (taskRun): Promise<TaskOutcome> => ({
         phase: taskRun.status?.phase ?? "Unknown",
@@ -106,11 +111,14 @@ export class TaskHandle<Output = unknown> {
     }
     const taskRun = outcome.taskRun ?? (await this.status());
     const condition = taskRun.status?.conditions?.find((c) => c.type === "Succeeded");
+    // A Failed run is explained by the task's error; a Cancelled or Expired one by the operator (the
+    // runner of a cancelled attempt may also record an "Aborted" error: that is the cancel's SIGTERM).
+    const taskError = outcome.phase === "Failed" ? outcome.record?.error : undefined;
     throw new TaskFailedError(
       this.ref,
       outcome.phase,
-      outcome.record?.error?.type ?? condition?.reason ?? outcome.phase,
-      outcome.record?.error?.message ?? condition?.message ?? "no error recorded",
+      taskError?.type ?? condition?.reason ?? outcome.phase,
+      taskError?.message ?? condition?.message ?? "no error recorded",
     );
   }
 

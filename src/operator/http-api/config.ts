@@ -9,6 +9,8 @@ export const taskApiConfigSchema = z.object({
   kubeconfig: z.string().optional(),
   /** Redis of the results (the GET answer's result and ?wait=); unset means no results. */
   redisUrl: z.string().min(1).optional(),
+  /** The Redis password (from a Secret, as REDIS_PASSWORD); never part of the URL. */
+  redisPassword: z.string().min(1).optional(),
   defaultNamespace: z.string().min(1).default("default"),
   bodyLimitBytes: z.coerce.number().int().min(1024).max(16_777_216).default(262_144),
   ratePerSecond: z.coerce.number().positive().default(20),
@@ -23,6 +25,7 @@ const ENV: Record<keyof TaskApiConfig, string> = {
   port: "HTTP_API_PORT",
   kubeconfig: "KUBECONFIG",
   redisUrl: "REDIS_URL",
+  redisPassword: "REDIS_PASSWORD",
   defaultNamespace: "HTTP_API_DEFAULT_NAMESPACE",
   bodyLimitBytes: "HTTP_API_BODY_LIMIT_BYTES",
   ratePerSecond: "HTTP_API_RATE_PER_SECOND",

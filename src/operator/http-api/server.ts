@@ -1,5 +1,6 @@
 // Starts the HTTP API on its own port (a standalone process or inside the operator): the express
-// app around createTaskApiRouter, with the Kubernetes and Redis clients built from the config.
+// app around createTaskApiRouter and a /healthz probe, with the Kubernetes and Redis clients built
+// from the config.
 import type { Server } from "node:http";
 import { KubeConfig } from "@kubernetes/client-node";
 import express from "express";
@@ -27,10 +28,18 @@ export async function startTaskApi(
   if (config.kubeconfig) kc.loadFromFile(config.kubeconfig);
   else kc.loadFromCluster();
   const redis = config.redisUrl
-    ? new Redis(config.redisUrl, { connectionName: "synthetiq-http-api", maxRetriesPerRequest: 2 })
+    ? new Redis(config.redisUrl, {
+        connectionName: "synthetiq-http-api",
+        maxRetriesPerRequest: 2,
+        ...(config.redisPassword ? { password: config.redisPassword } : {}),
+      })
     : undefined;
   const app = express();
   app.disable("x-powered-by");
+  // Liveness/readiness probe: the process serves requests (the checks behind it are per call).
+  app.get("/healthz", (_req, res) => {
+    res.json({ ok: true });
+  });
   app.use(
     createTaskApiRouter({
       taskRuns: new TaskRunApi(kc),

@@ -31,7 +31,17 @@ function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr:
   });
 }
 
-const nameOf = (stdout: string) => /taskrun\.tasks\.synthetiq\.io\/(\S+)/.exec(stdout)?.[1] ?? "";
+/**
+ * The TaskRun name a `submit` printed. A failed submit fails here with its own stderr: an unchecked
+ * one gave an empty name, and the next command (`cancel ""`) failed instead, printing nothing.
+ */
+function nameOf(submitted: { code: number; stdout: string; stderr: string }): string {
+  const name = /taskrun\.tasks\.synthetiq\.io\/(\S+)/.exec(submitted.stdout)?.[1];
+  if (submitted.code !== 0 || !name) {
+    throw new Error(`submit failed (exit ${submitted.code}): ${submitted.stderr}${submitted.stdout}`);
+  }
+  return name;
+}
 
 describe("kubectl-task", () => {
   test("submit --wait runs a task to success; get shows it as a table, JSON and YAML", async () => {
@@ -39,7 +49,7 @@ describe("kubectl-task", () => {
     expect(submitted.stderr).toBe("");
     expect(submitted.code).toBe(0);
     expect(submitted.stdout).toMatch(/ Succeeded output=\{"ok":true\}/);
-    const name = nameOf(submitted.stdout);
+    const name = nameOf(submitted);
 
     const table = await cli("get", name);
     const [header, row] = table.stdout.split("\n");
@@ -65,7 +75,7 @@ describe("kubectl-task", () => {
 
   test("a failed run: wait exits 1 with the error, list --failed shows it, logs prints the attempt's pod log, retry makes a new run", async () => {
     const submitted = await cli("submit", "testing.exit", "--input", '{"code":2}');
-    const name = nameOf(submitted.stdout);
+    const name = nameOf(submitted);
     const waited = await cli("wait", name, "--timeout", "120");
     expect(waited.code).toBe(1);
     expect(waited.stdout).toContain(
@@ -94,14 +104,14 @@ describe("kubectl-task", () => {
 
   test("retry refuses a run that succeeded", async () => {
     const submitted = await cli("submit", "testing.noop", "--wait");
-    const refused = await cli("retry", nameOf(submitted.stdout));
+    const refused = await cli("retry", nameOf(submitted));
     expect(refused.code).toBe(2);
     expect(refused.stderr).toContain("only a Failed, Expired or Cancelled run can be retried");
   });
 
   test("list --scheduled shows a run due later, not --active; cancel ends a running one Cancelled", async () => {
-    const later = nameOf((await cli("submit", "testing.noop", "--countdown", "3600")).stdout);
-    const sleeping = nameOf((await cli("submit", "testing.sleep", "--input", '{"seconds":120}')).stdout);
+    const later = nameOf(await cli("submit", "testing.noop", "--countdown", "3600"));
+    const sleeping = nameOf(await cli("submit", "testing.sleep", "--input", '{"seconds":120}'));
     const scheduled = await cli("list", "--scheduled", "-o", "json");
     const scheduledNames = (JSON.parse(scheduled.stdout) as { items: TaskRun[] }).items.map(
       (t) => t.metadata.name,

@@ -1,58 +1,41 @@
-// The HTTP API on the local cluster: real service-account tokens (TokenRequest API) checked with
-// TokenReview, real RBAC Roles checked with SubjectAccessReview, TaskRuns created in the real API
-// server; 400/401/403/404/409/413/429 and the Idempotency-Key. No operator runs here: the result is
-// written to Redis as the runner writes it, to show GET's result and ?wait=.
-
-import type { Server } from "node:http";
-import type { AddressInfo } from "node:net";
-import express from "express";
-import { Redis } from "ioredis";
+// The HTTP API on the local cluster, run as it is deployed (`node src/operator/http-api/main.ts`)
+// beside the real operator: real service-account tokens (TokenRequest API) checked with
+// TokenReview, real RBAC Roles checked with SubjectAccessReview; 400/401/403/404/409/413/429 and
+// the Idempotency-Key; and submitted tasks really run (Job, runner pod, Redis result), so GET
+// ?wait= answers with the runner's output or the task's error and DELETE stops a running task.
 import { afterAll, beforeAll, describe, expect, inject, test } from "vitest";
 import type { TaskRun } from "../../../src/operator/api/taskrun.ts";
-import { kubeAccessReview } from "../../../src/operator/http-api/access.ts";
-import { createTaskApiRouter, SUBMITTED_BY_ANNOTATION } from "../../../src/operator/http-api/router.ts";
-import { ResultsClient } from "../../../src/runners/results/index.ts";
+import { SUBMITTED_BY_ANNOTATION } from "../../../src/operator/http-api/router.ts";
 import { TaskRunApi } from "../../../src/sdk/taskruns.ts";
-import { kubeConfig, useTestNamespace } from "../../harness/kube.ts";
-import {
-  ensureTaskRunCrd,
-  grantTaskRuns,
-  serviceAccountToken,
-  tasksWithTesting,
-  writeFinalResult,
-} from "../sdk/fixtures.ts";
+import { type RunningTaskApiProcess, startTaskApiProcess } from "../../harness/http-api.ts";
+import { kubeConfig, waitFor } from "../../harness/kube.ts";
+import { jobsOf, useOperator, waitForPhase } from "../operator/helpers.ts";
+import { grantTaskRuns, serviceAccountToken } from "../sdk/fixtures.ts";
 
 // biome-ignore lint/suspicious/noExplicitAny: JSON answers are read field by field in assertions.
 type Json = Record<string, any>;
 
-const ns = useTestNamespace("e2e-httpapi");
+const suite = useOperator("e2e-httpapi");
+let api: RunningTaskApiProcess;
 let base: string;
-let server: Server;
-let redis: Redis;
 let submitter: string;
 let reader: string;
 let outsider: string;
 const taskRuns = () => new TaskRunApi(kubeConfig());
 
-function startApi(rateLimit = { perSecond: 1000, burst: 1000 }): Promise<Server> {
-  const kc = kubeConfig();
-  const app = express();
-  app.use(
-    createTaskApiRouter({
-      taskRuns: new TaskRunApi(kc),
-      access: kubeAccessReview(kc, 0),
-      tasks: tasksWithTesting,
-      results: new ResultsClient(redis),
-      defaultNamespace: ns.name,
-      bodyLimitBytes: 100_000,
-      rateLimit,
-    }),
-  );
-  return new Promise((resolve) => {
-    const s = app.listen(0, "127.0.0.1", () => resolve(s));
+function startApi(rate = { perSecond: 1000, burst: 1000 }) {
+  return startTaskApiProcess({
+    kubeconfigPath: inject("kubeconfigPath"),
+    redisUrl: inject("redisUrl"),
+    defaultNamespace: suite.namespace,
+    env: {
+      HTTP_API_BODY_LIMIT_BYTES: "100000",
+      HTTP_API_RATE_PER_SECOND: String(rate.perSecond),
+      HTTP_API_RATE_BURST: String(rate.burst),
+      HTTP_API_AUTH_CACHE_SECONDS: "0",
+    },
   });
 }
-const urlOf = (s: Server) => `http://127.0.0.1:${(s.address() as AddressInfo).port}`;
 
 async function call(
   method: string,
@@ -78,53 +61,65 @@ async function call(
 }
 
 const welcome = { email: "ada@example.com", name: "Ada" };
+// The welcome mails submitted to test the API's answers are due in an hour: they are not run.
+const later = { countdown: 3600 };
 
 beforeAll(async () => {
-  await ensureTaskRunCrd();
-  redis = new Redis(inject("redisUrl"));
-  submitter = await serviceAccountToken(ns.name, "submitter");
-  reader = await serviceAccountToken(ns.name, "reader");
-  outsider = await serviceAccountToken(ns.name, "outsider");
-  await grantTaskRuns(ns.name, "submitter", ["create", "get", "patch"]);
-  await grantTaskRuns(ns.name, "reader", ["get"]);
-  server = await startApi();
-  base = urlOf(server);
+  submitter = await serviceAccountToken(suite.namespace, "submitter");
+  reader = await serviceAccountToken(suite.namespace, "reader");
+  outsider = await serviceAccountToken(suite.namespace, "outsider");
+  await grantTaskRuns(suite.namespace, "submitter", ["create", "get", "patch"]);
+  await grantTaskRuns(suite.namespace, "reader", ["get"]);
+  api = await startApi();
+  base = api.url;
 });
 
 afterAll(async () => {
-  server?.closeAllConnections();
-  await new Promise((r) => server?.close(r));
-  await redis?.quit();
+  await api?.stop();
 });
 
 describe("authentication and authorisation (TokenReview, SubjectAccessReview)", () => {
   test("no token or an invalid token is 401", async () => {
-    const none = await call("POST", "/v1/tasks/email.send_welcome_email", undefined, { input: welcome });
+    const none = await call("POST", "/v1/tasks/email.send_welcome_email", undefined, {
+      input: welcome,
+      options: later,
+    });
     expect(none.status).toBe(401);
     const forged = await call("POST", "/v1/tasks/email.send_welcome_email", `${submitter.slice(0, -4)}AAAA`, {
       input: welcome,
+      options: later,
     });
     expect(forged.status).toBe(401);
     expect(forged.body.message).toContain("TokenReview");
   });
 
   test("a valid token without a Role on taskruns is 403 for submit, read and cancel", async () => {
-    const created = await call("POST", "/v1/tasks/email.send_welcome_email", submitter, { input: welcome });
+    const created = await call("POST", "/v1/tasks/email.send_welcome_email", submitter, {
+      input: welcome,
+      options: later,
+    });
     expect(created.status).toBe(201);
-    const submit = await call("POST", "/v1/tasks/email.send_welcome_email", outsider, { input: welcome });
+    const submit = await call("POST", "/v1/tasks/email.send_welcome_email", outsider, {
+      input: welcome,
+      options: later,
+    });
     expect(submit.status).toBe(403);
-    expect(submit.body.message).toContain(`system:serviceaccount:${ns.name}:outsider may not create`);
-    const path = `/v1/taskruns/${ns.name}/${created.body.name}`;
+    expect(submit.body.message).toContain(`system:serviceaccount:${suite.namespace}:outsider may not create`);
+    const path = `/v1/taskruns/${suite.namespace}/${created.body.name}`;
     expect((await call("GET", path, outsider)).status).toBe(403);
     expect((await call("DELETE", path, outsider)).status).toBe(403);
   });
 
   test("a Role with only get may read but not submit nor cancel", async () => {
-    const created = await call("POST", "/v1/tasks/email.send_welcome_email", submitter, { input: welcome });
-    const path = `/v1/taskruns/${ns.name}/${created.body.name}`;
+    const created = await call("POST", "/v1/tasks/email.send_welcome_email", submitter, {
+      input: welcome,
+      options: later,
+    });
+    const path = `/v1/taskruns/${suite.namespace}/${created.body.name}`;
     expect((await call("GET", path, reader)).status).toBe(200);
     expect(
-      (await call("POST", "/v1/tasks/email.send_welcome_email", reader, { input: welcome })).status,
+      (await call("POST", "/v1/tasks/email.send_welcome_email", reader, { input: welcome, options: later }))
+        .status,
     ).toBe(403);
     expect((await call("DELETE", path, reader)).status).toBe(403);
   });
@@ -132,6 +127,7 @@ describe("authentication and authorisation (TokenReview, SubjectAccessReview)", 
   test("permission is per namespace: the submitter may not create in another namespace", async () => {
     const other = await call("POST", "/v1/tasks/email.send_welcome_email", submitter, {
       input: welcome,
+      options: later,
       namespace: "default",
     });
     expect(other.status).toBe(403);
@@ -146,16 +142,16 @@ describe("submitting", () => {
     });
     expect(response.status).toBe(201);
     expect(response.body).toMatchObject({
-      namespace: ns.name,
+      namespace: suite.namespace,
       task: "email.send_welcome_email",
       created: true,
     });
-    expect(response.headers.get("location")).toBe(`/v1/taskruns/${ns.name}/${response.body.name}`);
-    const stored: TaskRun = await taskRuns().get({ namespace: ns.name, name: response.body.name });
+    expect(response.headers.get("location")).toBe(`/v1/taskruns/${suite.namespace}/${response.body.name}`);
+    const stored: TaskRun = await taskRuns().get({ namespace: suite.namespace, name: response.body.name });
     expect(stored.spec).toMatchObject({ task: "email.send_welcome_email", input: welcome, priority: 7 });
     expect(Date.parse(stored.spec.runAt ?? "") - Date.now()).toBeGreaterThan(3500_000);
     expect(stored.metadata.annotations?.[SUBMITTED_BY_ANNOTATION]).toBe(
-      `system:serviceaccount:${ns.name}:submitter`,
+      `system:serviceaccount:${suite.namespace}:submitter`,
     );
   });
 
@@ -184,7 +180,10 @@ describe("submitting", () => {
   });
 
   test("404 for an unknown task, listing the known ones", async () => {
-    const response = await call("POST", "/v1/tasks/email.send_welcom_email", submitter, { input: welcome });
+    const response = await call("POST", "/v1/tasks/email.send_welcom_email", submitter, {
+      input: welcome,
+      options: later,
+    });
     expect(response.status).toBe(404);
     expect(response.body.message).toContain("email.send_welcome_email");
   });
@@ -195,14 +194,14 @@ describe("submitting", () => {
       "POST",
       "/v1/tasks/email.send_welcome_email",
       submitter,
-      { input: welcome },
+      { input: welcome, options: later },
       { "idempotency-key": key },
     );
     const again = await call(
       "POST",
       "/v1/tasks/email.send_welcome_email",
       submitter,
-      { input: { name: "Ada", email: "ada@example.com" } },
+      { input: { name: "Ada", email: "ada@example.com" }, options: later },
       { "idempotency-key": key },
     );
     expect(first.status).toBe(201);
@@ -212,12 +211,12 @@ describe("submitting", () => {
       "POST",
       "/v1/tasks/email.send_welcome_email",
       submitter,
-      { input: { ...welcome, name: "Bob" } },
+      { input: { ...welcome, name: "Bob" }, options: later },
       { "idempotency-key": key },
     );
     expect(conflict.status).toBe(409);
     expect(conflict.body.message).toContain(first.body.name);
-    const all = await taskRuns().list(ns.name);
+    const all = await taskRuns().list(suite.namespace);
     expect(all.filter((t) => t.spec.idempotencyKey === key)).toHaveLength(1);
   });
 
@@ -234,33 +233,76 @@ describe("submitting", () => {
   });
 });
 
-describe("reading and cancelling", () => {
-  test("GET shows the status; ?wait= returns once the result is published", async () => {
+describe("reading and cancelling tasks that the operator runs", () => {
+  const RUN_WAIT = 60;
+  const path = (name: string) => `/v1/taskruns/${suite.namespace}/${name}`;
+
+  test("GET shows the status; ?wait= answers with the runner's output once it is published", async () => {
     const created = await call("POST", "/v1/tasks/testing.noop", submitter, { input: {} });
-    const ref = { namespace: ns.name, name: created.body.name as string };
-    const before = await call("GET", `/v1/taskruns/${ref.namespace}/${ref.name}`, submitter);
+    const ref = { namespace: suite.namespace, name: created.body.name as string };
+    const before = await call("GET", path(ref.name), submitter);
     expect(before.body).toMatchObject({ ...ref, task: "testing.noop", cancel: false, result: null });
-    const waiting = call("GET", `/v1/taskruns/${ref.namespace}/${ref.name}?wait=20`, submitter);
-    await new Promise((r) => setTimeout(r, 500));
-    await writeFinalResult(ref, "testing.noop", { output: { ok: true } });
-    const after = await waiting;
+    const after = await call("GET", `${path(ref.name)}?wait=${RUN_WAIT}`, submitter);
     expect(after.status).toBe(200);
-    expect(after.body.result).toMatchObject({ status: "succeeded", final: true, output: { ok: true } });
+    expect(after.body.result).toMatchObject({
+      status: "succeeded",
+      final: true,
+      attempt: 1,
+      output: { ok: true },
+    });
+    // A Job of the operator's ran it, and the TaskRun ends Succeeded.
+    expect(await jobsOf(suite.client, ref.namespace, ref.name)).toHaveLength(1);
+    await waitForPhase(suite.client, ref.namespace, ref.name, ["Succeeded"]);
+    expect((await call("GET", path(ref.name), reader)).body.status.phase).toBe("Succeeded");
+  });
+
+  test("a failed task: ?wait= answers with phase Failed and the task's error type and message", async () => {
+    const created = await call("POST", "/v1/tasks/testing.exit", submitter, { input: { code: 2 } });
+    const answer = await call("GET", `${path(created.body.name)}?wait=${RUN_WAIT}`, submitter);
+    expect(answer.status).toBe(200);
+    expect(answer.body.status.phase).toBe("Failed");
+    expect(answer.body.result).toMatchObject({
+      status: "failed",
+      final: true,
+      error: {
+        type: "PermanentError",
+        message: "testing.exit asked for a permanent failure",
+        retryable: false,
+      },
+    });
   });
 
   test("GET of a missing TaskRun is 404; a bad ?wait= is 400", async () => {
-    expect((await call("GET", `/v1/taskruns/${ns.name}/does-not-exist`, submitter)).status).toBe(404);
-    expect((await call("GET", `/v1/taskruns/${ns.name}/does-not-exist?wait=999`, submitter)).status).toBe(
-      400,
-    );
+    expect((await call("GET", path("does-not-exist"), submitter)).status).toBe(404);
+    expect((await call("GET", `${path("does-not-exist")}?wait=999`, submitter)).status).toBe(400);
   });
 
-  test("DELETE sets spec.cancel on the TaskRun", async () => {
-    const created = await call("POST", "/v1/tasks/testing.noop", submitter, { input: {} });
-    const cancelled = await call("DELETE", `/v1/taskruns/${ns.name}/${created.body.name}`, submitter);
+  test("DELETE stops a running task: it ends Cancelled and its runner records the abort", async () => {
+    const created = await call("POST", "/v1/tasks/testing.sleep", submitter, { input: { seconds: 300 } });
+    const name = created.body.name as string;
+    // Running in the runner: GET's result is the attempt's "running" record.
+    await waitFor(
+      `the runner of ${name} to start the task`,
+      () => call("GET", path(name), reader),
+      (answer) => answer.body.result?.status === "running",
+      120_000,
+    );
+    const started = Date.now();
+    const cancelled = await call("DELETE", path(name), submitter);
     expect(cancelled.status).toBe(202);
-    const stored = await taskRuns().get({ namespace: ns.name, name: created.body.name });
-    expect(stored.spec.cancel).toBe(true);
+    expect(cancelled.body).toMatchObject({ namespace: suite.namespace, name, cancel: true });
+    const answer = await call("GET", `${path(name)}?wait=${RUN_WAIT}`, submitter);
+    expect(answer.body.cancel).toBe(true);
+    expect(answer.body.status.phase).toBe("Cancelled");
+    // The pod was stopped: the runner got the cancel's SIGTERM, long before its sleep would end.
+    const stopped = await waitFor(
+      `the runner of ${name} to record its abort`,
+      () => call("GET", path(name), reader),
+      (read) => read.body.result?.error?.type === "Aborted",
+      RUN_WAIT * 1000,
+    );
+    expect(stopped.body.result).toMatchObject({ status: "failed", attempt: 1 });
+    expect(Date.now() - started).toBeLessThan(RUN_WAIT * 1000);
   });
 });
 
@@ -287,7 +329,7 @@ describe("catalogue, OpenAPI, rate limit", () => {
     const limited = await startApi({ perSecond: 0.5, burst: 2 });
     try {
       const get = (token: string) =>
-        fetch(`${urlOf(limited)}/v1/tasks`, { headers: { authorization: `Bearer ${token}` } });
+        fetch(`${limited.url}/v1/tasks`, { headers: { authorization: `Bearer ${token}` } });
       const statuses = [];
       for (let i = 0; i < 3; i++) statuses.push((await get(submitter)).status);
       expect(statuses).toEqual([200, 200, 429]);
@@ -295,8 +337,7 @@ describe("catalogue, OpenAPI, rate limit", () => {
       expect(Number(refused.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
       expect((await get(reader)).status).toBe(200);
     } finally {
-      limited.closeAllConnections();
-      await new Promise((r) => limited.close(r));
+      await limited.stop();
     }
   });
 });
