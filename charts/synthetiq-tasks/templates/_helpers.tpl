@@ -159,3 +159,16 @@ readOnlyRootFilesystem: true
 capabilities:
   drop: ["ALL"]
 {{- end }}
+
+{{- define "synthetiq-tasks.httpApiServiceAccountName" -}}
+{{- if .Values.httpApi.serviceAccount.create }}
+{{- default (printf "%s-http-api" (include "synthetiq-tasks.fullname" .)) .Values.httpApi.serviceAccount.name }}
+{{- else }}
+{{- default "default" .Values.httpApi.serviceAccount.name }}
+{{- end }}
+{{- end }}
+
+{{/* Namespace of a submit that names none: the value, else the first watched namespace, else the release's. */}}
+{{- define "synthetiq-tasks.httpApiDefaultNamespace" -}}
+{{- .Values.httpApi.defaultNamespace | default (first .Values.operator.watchNamespaces) | default .Release.Namespace }}
+{{- end }}

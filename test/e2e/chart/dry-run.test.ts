@@ -94,9 +94,30 @@ describe("rendered chart on the local API server (server-side dry run)", () => {
     }
   });
 
-  it("admits the operator and Redis pods in a namespace that enforces the restricted Pod Security Standard", () => {
+  it("accepts the HTTP API's objects with its taskruns rights bound in the watched namespace only", () => {
+    const manifests = renderChart({ operator: { watchNamespaces: [namespace] } }, { namespace });
+    const api = manifests.filter((m) => m.metadata.name.includes("-http-api"));
+    expect(api.map((m) => m.kind).sort()).toEqual([
+      "ClusterRole",
+      "ClusterRole",
+      "ClusterRoleBinding",
+      "Deployment",
+      "RoleBinding",
+      "Service",
+      "ServiceAccount",
+    ]);
+    expect(api.find((m) => m.kind === "RoleBinding")?.metadata.namespace).toBe(namespace);
+    const { result } = dryRunApply(namespace, api);
+    expect(result.stderr).toBe("");
+    expect(result.status).toBe(0);
+    const accepted = result.stdout.split("\n").filter((line) => line.endsWith("(server dry run)"));
+    expect(accepted).toHaveLength(api.length);
+  });
+
+  it("admits the operator, HTTP API and Redis pods in a namespace that enforces the restricted Pod Security Standard", () => {
     const pods = podsOf(renderChart({}, { namespace }), namespace);
     expect(pods.map((p) => p.metadata.name).sort()).toEqual([
+      "tasks-synthetiq-tasks-http-api-probe",
       "tasks-synthetiq-tasks-operator-probe",
       "tasks-synthetiq-tasks-redis-probe",
     ]);
@@ -108,7 +129,9 @@ describe("rendered chart on the local API server (server-side dry run)", () => {
   });
 
   it("would refuse a pod that is not restricted there (the namespace really enforces)", () => {
-    const [operator] = podsOf(renderChart({}, { namespace }), namespace);
+    const operator = podsOf(renderChart({}, { namespace }), namespace).find((p) =>
+      p.metadata.name.endsWith("-operator-probe"),
+    );
     const loose = structuredClone(operator!);
     delete loose.spec.securityContext;
     loose.spec.containers[0].securityContext = {};

@@ -257,6 +257,128 @@ describe("helm template with production-like values", () => {
   });
 });
 
+describe("the HTTP API", () => {
+  const apiPod = (manifests: Manifest[]) =>
+    findManifest(manifests, "Deployment", "-http-api").spec.template.spec;
+  const apiEnv = (manifests: Manifest[]) =>
+    Object.fromEntries(
+      apiPod(manifests).containers[0].env.map((e: { name: string; value?: string; valueFrom?: unknown }) => [
+        e.name,
+        e.value ?? e.valueFrom,
+      ]),
+    );
+  /** Every rule granted to a ServiceAccount, with the namespace of the binding (undefined: cluster-wide). */
+  function rulesOf(manifests: Manifest[], account: string) {
+    const bindings = manifests.filter(
+      (m) =>
+        (m.kind === "RoleBinding" || m.kind === "ClusterRoleBinding") &&
+        m.subjects.some(
+          (s: { kind: string; name: string }) => s.kind === "ServiceAccount" && s.name === account,
+        ),
+    );
+    return bindings.flatMap((binding) => {
+      const role = findManifest(manifests, binding.roleRef.kind, binding.roleRef.name);
+      return role.rules.flatMap((rule: { apiGroups: string[]; resources: string[]; verbs: string[] }) =>
+        rule.resources.map((resource) => ({
+          scope: binding.kind === "RoleBinding" ? binding.metadata.namespace : "cluster",
+          resource: `${resource}.${rule.apiGroups[0]}`,
+          verbs: [...rule.verbs].sort().join(","),
+        })),
+      );
+    });
+  }
+  const defaults = renderChart();
+
+  it("runs `node src/operator/http-api/main.ts` in its own Deployment, restricted, behind a Service", () => {
+    const pod = apiPod(defaults);
+    const [container] = pod.containers;
+    expect(container.command).toEqual(["node", "src/operator/http-api/main.ts"]);
+    expect(container.image).toBe(operatorPodSpec(defaults).containers[0].image);
+    expect(pod.securityContext).toMatchObject({
+      runAsNonRoot: true,
+      seccompProfile: { type: "RuntimeDefault" },
+    });
+    expect(container.securityContext).toEqual({
+      allowPrivilegeEscalation: false,
+      readOnlyRootFilesystem: true,
+      capabilities: { drop: ["ALL"] },
+    });
+    for (const probe of ["startupProbe", "livenessProbe", "readinessProbe"])
+      expect(container[probe].httpGet).toEqual({ path: "/healthz", port: "http" });
+    const env = apiEnv(defaults);
+    expect(env.HTTP_API_HOST).toBe("0.0.0.0");
+    expect(Number(env.HTTP_API_PORT)).toBe(container.ports[0].containerPort);
+    const service = findManifest(defaults, "Service", "-http-api");
+    expect(service.spec.ports[0]).toMatchObject({ port: 8081, targetPort: "http" });
+    const labels = findManifest(defaults, "Deployment", "-http-api").spec.template.metadata.labels;
+    expect(labels).toMatchObject(service.spec.selector);
+    expect(findManifest(defaults, "Deployment", "-operator").spec.template.metadata.labels).not.toMatchObject(
+      service.spec.selector,
+    );
+  });
+
+  it("takes its limits and namespace from values, and the Redis password only by Secret reference", () => {
+    const env = apiEnv(defaults);
+    expect(env).toMatchObject({
+      HTTP_API_DEFAULT_NAMESPACE: "tasks",
+      HTTP_API_BODY_LIMIT_BYTES: "262144",
+      HTTP_API_RATE_PER_SECOND: "20",
+      HTTP_API_RATE_BURST: "40",
+    });
+    const redisSecret = findManifest(defaults, "Secret", "-redis").metadata.name;
+    expect(env.REDIS_URL).toBe(operatorEnv(defaults).REDIS_URL);
+    expect(env.REDIS_PASSWORD).toEqual({ secretKeyRef: { name: redisSecret, key: "redis-password" } });
+    const custom = apiEnv(
+      renderChart({
+        operator: { watchNamespaces: ["cdp", "tasks"] },
+        httpApi: { port: 9090, bodyLimitBytes: 65_536, rateLimit: { perSecond: 2.5, burst: 5 } },
+      }),
+    );
+    expect(custom).toMatchObject({
+      HTTP_API_PORT: "9090",
+      HTTP_API_DEFAULT_NAMESPACE: "cdp",
+      HTTP_API_BODY_LIMIT_BYTES: "65536",
+      HTTP_API_RATE_PER_SECOND: "2.5",
+      HTTP_API_RATE_BURST: "5",
+    });
+    const external = apiEnv(renderChart(productionValues));
+    expect(external.REDIS_URL).toBe("rediss://redis.cache.svc:6380/2");
+    expect(external.REDIS_PASSWORD).toEqual({ secretKeyRef: { name: "redis-auth", key: "pw" } });
+  });
+
+  it("has its own ServiceAccount with only token/access reviews and taskruns create/get/list/watch/patch", () => {
+    const account = findManifest(defaults, "ServiceAccount", "-http-api").metadata.name;
+    expect(apiPod(defaults).serviceAccountName).toBe(account);
+    expect(account).not.toBe(operatorPodSpec(defaults).serviceAccountName);
+    expect(rulesOf(defaults, account)).toEqual(
+      expect.arrayContaining([
+        { scope: "cluster", resource: "tokenreviews.authentication.k8s.io", verbs: "create" },
+        { scope: "cluster", resource: "subjectaccessreviews.authorization.k8s.io", verbs: "create" },
+        { scope: "cluster", resource: "taskruns.tasks.synthetiq.io", verbs: "create,get,list,patch,watch" },
+      ]),
+    );
+    expect(rulesOf(defaults, account)).toHaveLength(3);
+    // The operator does not serve the API, so it does not hold the review rights.
+    const operatorResources = rulesOf(defaults, operatorPodSpec(defaults).serviceAccountName).map(
+      (r) => r.resource,
+    );
+    expect(operatorResources).not.toContain("tokenreviews.authentication.k8s.io");
+    expect(operatorResources).not.toContain("subjectaccessreviews.authorization.k8s.io");
+  });
+
+  it("is granted taskruns only in the watched namespaces when the operator watches some", () => {
+    const scoped = renderChart(productionValues);
+    const account = findManifest(scoped, "ServiceAccount", "-http-api").metadata.name;
+    const taskRunRules = rulesOf(scoped, account).filter((r) => r.resource.startsWith("taskruns."));
+    expect(taskRunRules.map((r) => r.scope).sort()).toEqual(["cdp", "tasks"]);
+  });
+
+  it("is left out entirely with httpApi.enabled=false", () => {
+    const without = renderChart({ httpApi: { enabled: false } });
+    expect(without.filter((m) => m.metadata.name.includes("http-api"))).toEqual([]);
+  });
+});
+
 describe("wrong values", () => {
   it.each([
     ["a string for a number", { operator: { replicas: "two" } }, "/operator/replicas", "want integer"],
@@ -280,6 +402,13 @@ describe("wrong values", () => {
       { schedules: { nightly: { task: "reports.x", schedule: {} } } },
       "/schedules/nightly/schedule",
       "cron",
+    ],
+    ["a privileged port for the HTTP API", { httpApi: { port: 80 } }, "/httpApi/port", "minimum"],
+    [
+      "a zero rate limit for the HTTP API",
+      { httpApi: { rateLimit: { perSecond: 0 } } },
+      "/httpApi/rateLimit/perSecond",
+      "exclusiveMinimum",
     ],
     [
       "a pull policy that does not exist",
