@@ -1,8 +1,8 @@
 // `helm install` of the chart into the local cluster, in a namespace that enforces the restricted
 // Pod Security Standard: the operator runs as a pod on the process node, TaskRuns applied with
 // kubectl complete through it (one through a chart queue's Secret references to a real SMTP
-// server), its metrics feed every dashboard panel, and `helm uninstall` leaves only what
-// docs/helm.md says it leaves.
+// server), the HTTP API answers callers from its own pod under its own RBAC, the operator's metrics
+// feed every dashboard panel, and `helm uninstall` leaves only what docs/helm.md says it leaves.
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -78,14 +78,16 @@ describe("helm install into the local cluster", () => {
   let smtp: SmtpSink;
   let prometheus: RunningPrometheus | undefined;
   let httpPort: number;
+  let apiPort: number;
   let installed = false;
   let installOutput = "";
   const redisPassword = randomBytes(12).toString("hex");
 
   beforeAll(async () => {
-    [redis, smtp, httpPort] = await Promise.all([
+    [redis, smtp, httpPort, apiPort] = await Promise.all([
       startRedis({ password: redisPassword }),
       startSmtpSink(),
+      freePort(),
       freePort(),
     ]);
     namespace = createRestrictedNamespace("chart-install");
@@ -125,6 +127,7 @@ describe("helm install into the local cluster", () => {
           extraEnv: [{ name: "RUNNER_ENABLE_TEST_TASKS", value: "1" }],
         },
         runner: { extraEnv: { RUNNER_ENABLE_TEST_TASKS: "1" } },
+        httpApi: { port: apiPort, extraEnv: [{ name: "RUNNER_ENABLE_TEST_TASKS", value: "1" }] },
         queues: { testing: { concurrency: { min: 1, max: 2 } } },
         // The schedules are installed (and their CronJobs checked) but must not fire during the test.
         schedules: {
@@ -194,6 +197,78 @@ describe("helm install into the local cluster", () => {
       expect(JSON.parse(record ?? "{}").status).toBe("succeeded");
     } finally {
       client.disconnect();
+    }
+  });
+
+  it("serves the HTTP API from its own pod: the caller's token and Role decide, and a submitted task's result comes back", async () => {
+    const [pod] = getJson(["get", "pods", "-n", namespace, "-l", "app.kubernetes.io/component=http-api"]);
+    expect(pod?.spec.serviceAccountName).toBe(`${RELEASE}-synthetiq-tasks-http-api`);
+    expect(pod?.status.conditions.find((c: { type: string }) => c.type === "Ready")?.status).toBe("True");
+    const api = `http://127.0.0.1:${apiPort}`;
+    const caller = "api-caller";
+    kubectlOk(["create", "serviceaccount", caller, "-n", namespace]);
+    kubectlOk([
+      "create",
+      "role",
+      caller,
+      "-n",
+      namespace,
+      "--verb=create,get",
+      "--resource=taskruns.tasks.synthetiq.io",
+    ]);
+    kubectlOk([
+      "create",
+      "rolebinding",
+      caller,
+      "-n",
+      namespace,
+      `--role=${caller}`,
+      `--serviceaccount=${namespace}:${caller}`,
+    ]);
+    try {
+      const token = kubectlOk(["create", "token", caller, "-n", namespace]).trim();
+      const outsider = kubectlOk(["create", "token", "default", "-n", namespace]).trim();
+      const submit = (bearer?: string) =>
+        fetch(`${api}/v1/tasks/testing.noop`, {
+          method: "POST",
+          headers: {
+            "content-type": "application/json",
+            ...(bearer ? { authorization: `Bearer ${bearer}` } : {}),
+          },
+          body: JSON.stringify({ input: {} }),
+        });
+      expect((await submit()).status).toBe(401);
+      expect((await submit(outsider)).status).toBe(403);
+      const submitted = await submit(token);
+      const body = (await submitted.json()) as { namespace: string; name: string };
+      expect(submitted.status, JSON.stringify(body)).toBe(201);
+      created.add(body.name);
+      // No namespace in the request: the API's default is the watched namespace.
+      expect(body.namespace).toBe(namespace);
+      const answer = await fetch(`${api}/v1/taskruns/${namespace}/${body.name}?wait=60`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
+      expect(answer.status).toBe(200);
+      // The result came from the Redis the chart pointed the API at, with the password from the Secret.
+      expect(((await answer.json()) as { result: unknown }).result).toMatchObject({
+        status: "succeeded",
+        output: { ok: true },
+      });
+      const [run] = getJson([
+        "get",
+        "taskrun",
+        "-n",
+        namespace,
+        "--field-selector",
+        `metadata.name=${body.name}`,
+      ]);
+      expect(run?.metadata.annotations?.["tasks.synthetiq.io/submitted-by"]).toBe(
+        `system:serviceaccount:${namespace}:${caller}`,
+      );
+      const logs = kubectlOk(["logs", "-n", namespace, `deployment/${RELEASE}-synthetiq-tasks-http-api`]);
+      expect(logs).toContain('"message":"listening"');
+    } finally {
+      kubectl(["delete", "rolebinding,role,serviceaccount", caller, "-n", namespace]);
     }
   });
 
