@@ -48,10 +48,10 @@ export class TaskHandle<Output = unknown> {
     return this.#taskRuns.get(this.ref);
   }
 
-  /** Has the run finished (successfully or not)? */
+  /** Has the run finished (successfully or not)? True exactly when wait() would return at once. */
   async ready(): Promise<boolean> {
     const record = await this.#results?.read(this.ref);
-    if (record?.final && record.status !== "running") return true;
+    if (record?.final && record.status === "succeeded") return true;
     return isFinished((await this.status()).status?.phase);
   }
 
