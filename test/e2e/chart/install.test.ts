@@ -25,6 +25,7 @@ interface KubeObject {
     name: string;
     namespace?: string;
     labels?: Record<string, string>;
+    annotations?: Record<string, string>;
     ownerReferences?: Array<{ kind: string; name: string }>;
   };
   // biome-ignore lint/suspicious/noExplicitAny: objects read from kubectl are inspected field by field
