@@ -20,6 +20,7 @@ async function main() {
   const config = configFromEnv(process.env);
   const client = KubeClient.load(config.kube.kubeconfig);
   const metrics = createMetrics();
+  client.onRequest = (verb, resource) => metrics.apiRequests.inc({ verb, resource });
   const catalog = catalogOf(builtInTasks.values());
   const queues = new TaskQueueController({
     client,

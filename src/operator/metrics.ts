@@ -84,6 +84,12 @@ export function createMetrics() {
     buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5, 10],
     registers: [registry],
   });
+  const apiRequests = new Counter({
+    name: "synthetiq_operator_api_requests_total",
+    help: "Requests the operator made to the Kubernetes API, by verb (get, list, watch, create, update, patch, delete) and resource.",
+    labelNames: ["verb", "resource"],
+    registers: [registry],
+  });
   const leader = new Gauge({
     name: "synthetiq_operator_leader",
     help: "1 while this replica holds the leader lease.",
@@ -98,6 +104,7 @@ export function createMetrics() {
   };
   return {
     registry,
+    apiRequests,
     runs,
     attempts,
     duration,

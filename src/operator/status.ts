@@ -182,10 +182,14 @@ export function decide(facts: RunFacts): RunDecision {
 
   // Attempts: what the status recorded, brought up to date with the Jobs that exist.
   const attempts = new Map<number, AttemptStatus>((previous.attempts ?? []).map((a) => [a.attempt, a]));
+  // A running attempt's entry is written once (when its Job is created) and again when it ends:
+  // the pod's name and exit code are recorded with the outcome, to keep writes per attempt low.
   for (const { attempt, job, pod } of facts.jobs) {
     const before = attempts.get(attempt);
     if (before?.completionTime) continue;
-    attempts.set(attempt, { ...observeAttempt(attempt, job, pod, facts.softSeconds) });
+    const observed = observeAttempt(attempt, job, pod, facts.softSeconds);
+    if (before && !observed.completionTime) continue;
+    attempts.set(attempt, before?.startTime ? { ...observed, startTime: before.startTime } : observed);
   }
   for (const [n, a] of attempts) {
     if (!a.completionTime && !facts.jobs.some((j) => j.attempt === n)) {
@@ -280,7 +284,7 @@ export function decide(facts: RunFacts): RunDecision {
   status.resultRef = facts.resultKey(next);
   condition("Admitted", "True", "Admitted", `attempt ${next} admitted`);
   condition("Succeeded", "Unknown", "Running", `attempt ${next} is running (Job ${name})`);
-  events.push({ type: "Normal", reason: "Started", message: `attempt ${next}: created Job ${name}` });
+  // No event here: the Job controller's own events show the start; ours mark retries and outcomes.
   decision.createAttempt = next;
   return decision;
 }

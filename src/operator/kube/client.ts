@@ -1,7 +1,7 @@
 // A small Kubernetes REST client over node:https with keep-alive: JSON requests, typed API errors,
 // streaming watches, and counters of requests by verb (the benchmark reports API writes per run).
 import https from "node:https";
-import { KubeConfig } from "@kubernetes/client-node";
+import { type Connection, inClusterConnection, kubeconfigConnection } from "./connection.ts";
 
 export class KubeApiError extends Error {
   override readonly name = "KubeApiError";
@@ -25,9 +25,16 @@ export interface RequestOptions {
   timeoutMs?: number;
 }
 
-export type Verb = "get" | "list" | "watch" | "create" | "update" | "patch" | "delete";
+/** The resource a request path names ("jobs", "taskruns", "leases", ...; "status" for a subresource's parent). */
+export function resourceOf(path: string): string {
+  const parts = path.split("?")[0]?.split("/").filter(Boolean) ?? [];
+  const ns = parts.indexOf("namespaces");
+  const rest =
+    ns >= 0 && parts.length > ns + 2 ? parts.slice(ns + 2) : parts.slice(parts[0] === "api" ? 2 : 3);
+  return rest[0] ?? "unknown";
+}
 
-const AUTH_REFRESH_MS = 60_000;
+export type Verb = "get" | "list" | "watch" | "create" | "update" | "patch" | "delete";
 
 export class KubeClient {
   readonly requests: Record<Verb, number> = {
@@ -39,60 +46,49 @@ export class KubeClient {
     patch: 0,
     delete: 0,
   };
-  private readonly server: URL;
+  private readonly connection: Connection;
   private readonly agent: https.Agent;
-  private auth: { options: https.RequestOptions; at: number } | undefined;
-  private readonly config: KubeConfig;
+  /** Called once per request with its verb and resource (metrics). */
+  onRequest: (verb: Verb, resource: string) => void = () => {};
 
-  private constructor(config: KubeConfig) {
-    this.config = config;
-    const cluster = config.getCurrentCluster();
-    if (!cluster) throw new Error("the kubeconfig has no current cluster");
-    this.server = new URL(cluster.server);
+  constructor(connection: Connection) {
+    this.connection = connection;
     this.agent = new https.Agent({ keepAlive: true, maxSockets: 32 });
   }
 
   /** From a kubeconfig file, or the in-cluster service account when `kubeconfigPath` is unset. */
   static load(kubeconfigPath?: string): KubeClient {
-    const config = new KubeConfig();
-    if (kubeconfigPath) config.loadFromFile(kubeconfigPath);
-    else config.loadFromCluster();
-    return new KubeClient(config);
+    return new KubeClient(kubeconfigPath ? kubeconfigConnection(kubeconfigPath) : inClusterConnection());
   }
 
   get writes(): number {
     return this.requests.create + this.requests.update + this.requests.patch + this.requests.delete;
   }
 
-  private async options(
-    method: string,
-    path: string,
-    query: RequestOptions["query"],
-  ): Promise<https.RequestOptions> {
-    if (!this.auth || Date.now() - this.auth.at > AUTH_REFRESH_MS) {
-      const options: https.RequestOptions = {};
-      await this.config.applyToHTTPSOptions(options);
-      this.auth = { options, at: Date.now() };
-    }
+  private options(method: string, path: string, query: RequestOptions["query"]): https.RequestOptions {
     const search = new URLSearchParams();
     for (const [k, v] of Object.entries(query ?? {})) if (v !== undefined) search.set(k, String(v));
     const qs = search.toString();
-    const { options } = this.auth;
+    const { server, ca, cert, key, insecureSkipTlsVerify } = this.connection;
+    const token = this.connection.token();
     return {
-      ...options,
       agent: this.agent,
-      protocol: this.server.protocol,
-      hostname: this.server.hostname,
-      port: this.server.port || 443,
+      hostname: server.hostname.replace(/^\[|\]$/g, ""),
+      port: server.port || 443,
       method,
-      path: `${this.server.pathname.replace(/\/$/, "")}${path}${qs ? `?${qs}` : ""}`,
-      headers: { ...(options.headers ?? {}), accept: "application/json" },
+      path: `${server.pathname.replace(/\/$/, "")}${path}${qs ? `?${qs}` : ""}`,
+      headers: { accept: "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
+      ...(ca ? { ca } : {}),
+      ...(cert ? { cert } : {}),
+      ...(key ? { key } : {}),
+      rejectUnauthorized: !insecureSkipTlsVerify,
     };
   }
 
   async request<T>(method: string, path: string, verb: Verb, opts: RequestOptions = {}): Promise<T> {
     this.requests[verb]++;
-    const options = await this.options(method, path, opts.query);
+    this.onRequest(verb, resourceOf(path));
+    const options = this.options(method, path, opts.query);
     const payload = opts.body === undefined ? undefined : JSON.stringify(opts.body);
     if (payload !== undefined) {
       options.headers = {
@@ -162,7 +158,8 @@ export class KubeClient {
     signal: AbortSignal,
   ): Promise<void> {
     this.requests.watch++;
-    const options = await this.options("GET", path, { ...query, watch: true });
+    this.onRequest("watch", resourceOf(path));
+    const options = this.options("GET", path, { ...query, watch: true });
     options.agent = undefined; // long-lived: keep it off the shared keep-alive pool
     return new Promise<void>((resolve, reject) => {
       const req = https.request({ ...options, signal }, (res) => {

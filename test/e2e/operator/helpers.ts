@@ -1,45 +1,17 @@
 // Shared set-up for the operator's end-to-end tests: the CRDs applied, a namespace, one operator
 // for the file, and builders/readers for TaskRuns and their Jobs.
-import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, inject } from "vitest";
-import { parse } from "yaml";
 import type { TaskRun, TaskRunPhase, TaskRunSpec } from "../../../src/operator/api/taskrun.ts";
-import { isAlreadyExists, isNotFound, KubeClient } from "../../../src/operator/kube/client.ts";
+import { isNotFound, KubeClient } from "../../../src/operator/kube/client.ts";
 import type { Job } from "../../../src/operator/kube/objects.ts";
 import { useTestNamespace, waitFor } from "../../harness/kube.ts";
+import { applyCrds } from "./crds.ts";
+
+export { applyCrds };
+
 import { type OperatorOptions, type RunningOperator, startOperator } from "../../harness/operator.ts";
 
 export const api = () => KubeClient.load(inject("kubeconfigPath"));
-
-const CRDS = ["crds/taskruns.tasks.synthetiq.io.yaml", "crds/taskqueues.tasks.synthetiq.io.yaml"];
-
-/** Creates or updates the generated CRDs and waits until they are served. */
-export async function applyCrds(client: KubeClient) {
-  for (const file of CRDS) {
-    const crd = parse(readFileSync(file, "utf8")) as { metadata: { name: string } };
-    const path = "/apis/apiextensions.k8s.io/v1/customresourcedefinitions";
-    try {
-      await client.create(path, crd);
-    } catch (error) {
-      if (!isAlreadyExists(error)) throw error;
-      const live = await client.get<{ metadata: { resourceVersion: string } }>(
-        `${path}/${crd.metadata.name}`,
-      );
-      await client.replace(`${path}/${crd.metadata.name}`, {
-        ...crd,
-        metadata: { ...crd.metadata, resourceVersion: live.metadata.resourceVersion },
-      });
-    }
-    await waitFor(
-      `CRD ${crd.metadata.name} established`,
-      () =>
-        client.get<{ status?: { conditions?: Array<{ type: string; status: string }> } }>(
-          `${path}/${crd.metadata.name}`,
-        ),
-      (c) => Boolean(c.status?.conditions?.some((x) => x.type === "Established" && x.status === "True")),
-    );
-  }
-}
 
 export interface OperatorSuite {
   readonly namespace: string;

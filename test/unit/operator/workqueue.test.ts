@@ -1,0 +1,72 @@
+import { describe, expect, it } from "vitest";
+import { WorkQueue } from "../../../src/operator/kube/workqueue.ts";
+
+const tick = (ms = 5) => new Promise((r) => setTimeout(r, ms));
+
+describe("work queue", () => {
+  it("a key added many times while waiting is handed out once", async () => {
+    const queue = new WorkQueue();
+    for (let i = 0; i < 5; i++) queue.add("ns/a");
+    queue.add("ns/b");
+    expect(queue.length).toBe(2);
+    expect(await queue.get()).toBe("ns/a");
+    expect(await queue.get()).toBe("ns/b");
+  });
+
+  it("never runs one key on two workers at once, and runs it again after a change meanwhile", async () => {
+    const queue = new WorkQueue();
+    let active = 0;
+    let maxActive = 0;
+    let runs = 0;
+    const done = queue.run(4, async () => {
+      active++;
+      maxActive = Math.max(maxActive, active);
+      runs++;
+      await tick(20);
+      active--;
+    });
+    queue.add("ns/a");
+    await tick();
+    queue.add("ns/a"); // while processing: must wait
+    queue.add("ns/a"); // deduplicated with the one above
+    await tick(80);
+    queue.shutDown();
+    await done;
+    expect(maxActive).toBe(1);
+    expect(runs).toBe(2);
+  });
+
+  it("backs off per key, doubling, and forget() starts over", async () => {
+    const queue = new WorkQueue({ baseDelayMs: 10, maxDelayMs: 40 });
+    const start = Date.now();
+    queue.addRateLimited("k");
+    expect(await queue.get()).toBe("k");
+    queue.done("k");
+    expect(Date.now() - start).toBeGreaterThanOrEqual(9);
+    queue.addRateLimited("k");
+    queue.addRateLimited("k");
+    queue.addRateLimited("k"); // 20, 40, capped 40: the earliest (20 ms) wins
+    expect(queue.failuresOf("k")).toBe(4);
+    queue.forget("k");
+    expect(queue.failuresOf("k")).toBe(0);
+    queue.shutDown();
+  });
+
+  it("addAfter keeps only the earliest time for a key", async () => {
+    const queue = new WorkQueue();
+    queue.addAfter("k", 500);
+    queue.addAfter("k", 10);
+    queue.addAfter("k", 1_000);
+    const start = Date.now();
+    expect(await queue.get()).toBe("k");
+    expect(Date.now() - start).toBeLessThan(400);
+    queue.shutDown();
+  });
+
+  it("get() resolves undefined after shutdown", async () => {
+    const queue = new WorkQueue();
+    const waiting = queue.get();
+    queue.shutDown();
+    expect(await waiting).toBeUndefined();
+  });
+});
