@@ -54,6 +54,7 @@ export async function runBenchmarks(
     ...existing,
   };
   const scenarios: Scenario[] = [];
+  const report: Report = { startedAt, seconds: 0, machine, scenarios };
   for (const [id, run] of Object.entries(planned)) {
     if (options.only.length > 0 && !options.only.includes(id)) continue;
     console.error(JSON.stringify({ time: new Date().toISOString(), msg: "scenario started", id }));
@@ -67,13 +68,11 @@ export async function runBenchmarks(
       }),
     );
     scenarios.push(scenario);
+    // Written after every scenario, so that what was measured survives a later failure.
+    report.seconds = Math.round((performance.now() - started) / 1000);
+    writeReport(report, options.outDir);
   }
-  const report: Report = {
-    startedAt,
-    seconds: Math.round((performance.now() - started) / 1000),
-    machine,
-    scenarios,
-  };
+  report.seconds = Math.round((performance.now() - started) / 1000);
   return { report, files: writeReport(report, options.outDir) };
 }
 

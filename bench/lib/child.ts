@@ -49,10 +49,17 @@ export function runBenchScript(script: string, args: string[], timeoutMs: number
     stderr += chunk.toString();
   });
   let timedOut = false;
+  const killGroup = (signal: NodeJS.Signals) => {
+    try {
+      process.kill(-(child.pid ?? 0), signal);
+    } catch {
+      // the group is gone already
+    }
+  };
   const timer = setTimeout(() => {
     timedOut = true;
-    process.kill(-(child.pid ?? 0), "SIGTERM");
-    setTimeout(() => child.exitCode === null && process.kill(-(child.pid ?? 0), "SIGKILL"), 15_000).unref();
+    killGroup("SIGTERM");
+    setTimeout(() => killGroup("SIGKILL"), 15_000).unref();
   }, timeoutMs);
   return new Promise((resolve) => {
     child.once("exit", (code) => {
