@@ -15,6 +15,7 @@ import {
   renderChart,
   renderChartRaw,
 } from "../../harness/helm.ts";
+import { operatorMetrics, selectedMetrics } from "../../harness/promql.ts";
 
 const appVersion = (parseYaml(readFileSync(join(CHART_DIR, "Chart.yaml"), "utf8")) as { appVersion: string })
   .appVersion;
@@ -33,6 +34,7 @@ const productionValues = {
   aws: { region: "eu-west-1", existingSecret: { name: "aws-credentials" } },
   artifacts: { s3Bucket: "cdp-artifacts" },
   queues: { models: null, bulk: { concurrency: { min: 0, max: 3 } } },
+  autoscaling: { prometheusUrl: "http://prometheus-operated.monitoring.svc:9090" },
   schedules: { "daily-report": { schedule: { suspend: true } } },
   metrics: {
     serviceMonitor: { enabled: true, labels: { release: "kube-prometheus" } },
@@ -135,10 +137,15 @@ describe("helm template with the default values", () => {
     }
   });
 
-  it("replaces celery beat with two valid scheduled TaskRuns: hourly session cleanup, daily report at midnight UTC", () => {
+  it("replaces celery beat with three valid scheduled TaskRuns: hourly session cleanup, daily report at midnight UTC, monthly report", () => {
     const schedules = Object.fromEntries(
       manifests.filter((m) => m.kind === "TaskRun").map((m) => [m.spec.task, m.spec] as const),
     );
+    expect(Object.keys(schedules).sort()).toEqual([
+      "email.cleanup_expired_sessions",
+      "reports.generate_daily_report",
+      "reports.generate_monthly_report",
+    ]);
     expect(schedules["email.cleanup_expired_sessions"]?.schedule).toMatchObject({
       cron: "0 * * * *",
       timeZone: "UTC",
@@ -147,8 +154,25 @@ describe("helm template with the default values", () => {
       cron: "0 0 * * *",
       timeZone: "UTC",
     });
+    expect(schedules["reports.generate_monthly_report"]).toMatchObject({
+      input: {},
+      schedule: { cron: "0 1 1 * *", timeZone: "UTC", concurrencyPolicy: "Forbid" },
+    });
     for (const spec of Object.values(schedules))
       expect(taskRunSpec.safeParse(spec).error?.issues ?? []).toEqual([]);
+  });
+
+  it("bounds every queue's concurrency, rate-limits emails (SMTP quotas) and models (ECR quotas), and autoscales none without a Prometheus address", () => {
+    const queues = Object.fromEntries(
+      manifests.filter((m) => m.kind === "TaskQueue").map((m) => [m.metadata.name, m.spec] as const),
+    );
+    for (const [name, spec] of Object.entries(queues)) {
+      expect(spec.concurrency.min, name).toBeLessThanOrEqual(spec.concurrency.max);
+      expect(spec.autoscaling, name).toBeUndefined();
+    }
+    expect(queues.emails.rateLimit.perSecond).toBeGreaterThan(0);
+    expect(queues.models.rateLimit.perSecond).toBeGreaterThan(0);
+    expect(queues.models.concurrency.max).toBeLessThan(queues.emails.concurrency.max);
   });
 
   it("bundles a Redis whose password only its Secret holds, and renders no monitoring objects", () => {
@@ -254,6 +278,71 @@ describe("helm template with production-like values", () => {
       replacement: "synthetiq-tasks-operator",
     });
     expect(findManifest(manifests, "PodMonitor").spec.podMetricsEndpoints[0].port).toBe("http");
+  });
+});
+
+describe("the default autoscaling of the chart's queues", () => {
+  const prometheusUrl = "http://prometheus-operated.monitoring.svc:9090";
+  const queuesOf = (values: object) =>
+    Object.fromEntries(
+      renderChart(values)
+        .filter((m) => m.kind === "TaskQueue")
+        .map((m) => [m.metadata.name, m.spec] as const),
+    );
+  const chartValues = parseYaml(readFileSync(join(CHART_DIR, "values.yaml"), "utf8")) as {
+    autoscaling: { backlogPerSlot: Record<string, number> };
+  };
+
+  it("scales emails, models and reports on their own backlog per slot, with queries on metrics the operator registers", async () => {
+    const queues = queuesOf({ autoscaling: { prometheusUrl } });
+    const registered = new Set((await operatorMetrics()).map((m) => m.name));
+    for (const name of ["emails", "models", "reports"]) {
+      const spec = queues[name];
+      expect(taskQueueSpec.safeParse(spec).error?.issues ?? [], name).toEqual([]);
+      expect(spec.autoscaling).toMatchObject({
+        prometheusUrl,
+        pollingSeconds: 15,
+        scaleDownStabilizationSeconds: 300,
+      });
+      const [metric, ...others] = spec.autoscaling.metrics;
+      expect(others).toEqual([]);
+      expect(metric).toEqual({
+        query: `sum(synthetiq_queue_pending_jobs{queue="${name}"})`,
+        targetType: "AverageValue",
+        target: chartValues.autoscaling.backlogPerSlot[name],
+      });
+      for (const selector of selectedMetrics(metric.query))
+        expect("name" in selector && registered.has(selector.name), metric.query).toBe(true);
+    }
+    expect(queues.emails.autoscaling.metrics[0].target).toBeGreaterThan(
+      queues.models.autoscaling.metrics[0].target,
+    );
+  });
+
+  it("leaves alone a queue that sets its own autoscaling, one set to null in backlogPerSlot, and a queue not listed", () => {
+    const own = {
+      prometheusUrl: "http://other:9090",
+      metrics: [{ query: "sum(rate(smtp_sent_total[1m]))", targetType: "Value", target: 5 }],
+    };
+    const queues = queuesOf({
+      autoscaling: { prometheusUrl, backlogPerSlot: { models: null, bulk: 3 }, pollingSeconds: 5 },
+      queues: {
+        emails: { autoscaling: own },
+        bulk: { concurrency: { min: 0, max: 3 } },
+        adhoc: { rateLimit: { perSecond: 1 } },
+      },
+    });
+    expect(queues.emails.autoscaling).toEqual(own);
+    expect(queues.models.autoscaling).toBeUndefined();
+    expect(queues.reports.autoscaling.pollingSeconds).toBe(5);
+    expect(queues.bulk.autoscaling.metrics[0]).toMatchObject({
+      query: 'sum(synthetiq_queue_pending_jobs{queue="bulk"})',
+      target: 3,
+    });
+    // Without concurrency bounds there is nothing to scale.
+    expect(queues.adhoc.autoscaling).toBeUndefined();
+    for (const [name, spec] of Object.entries(queues))
+      expect(taskQueueSpec.safeParse(spec).error?.issues ?? [], name).toEqual([]);
   });
 });
 
@@ -408,6 +497,24 @@ describe("wrong values", () => {
       "a zero rate limit for the HTTP API",
       { httpApi: { rateLimit: { perSecond: 0 } } },
       "/httpApi/rateLimit/perSecond",
+      "exclusiveMinimum",
+    ],
+    [
+      "a Prometheus address that is not a URL",
+      { autoscaling: { prometheusUrl: "prometheus:9090" } },
+      "/autoscaling/prometheusUrl",
+      "does not match",
+    ],
+    [
+      "a zero backlog per slot",
+      { autoscaling: { backlogPerSlot: { emails: 0 } } },
+      "/autoscaling/backlogPerSlot/emails",
+      "exclusiveMinimum",
+    ],
+    [
+      "a zero rate limit for a queue",
+      { queues: { emails: { rateLimit: { perSecond: 0 } } } },
+      "/queues/emails/rateLimit/perSecond",
       "exclusiveMinimum",
     ],
     [

@@ -100,18 +100,22 @@ describe("Grafana dashboard", () => {
     for (const metric of [
       "synthetiq_queue_pending_taskruns",
       "synthetiq_queue_running_taskruns",
-      "synthetiq_queue_oldest_pending_age_seconds",
+      "synthetiq_queue_waiting_jobs",
+      "synthetiq_queue_oldest_waiting_seconds",
       "synthetiq_taskruns_finished_total",
       "synthetiq_taskrun_duration_seconds_bucket",
       "synthetiq_taskrun_wait_seconds_bucket",
+      "synthetiq_queue_admission_wait_seconds_bucket",
       "synthetiq_queue_concurrency",
+      "synthetiq_queue_running_jobs",
+      "synthetiq_queue_pending_jobs",
       "synthetiq_queue_scale_decisions_total",
-      "synthetiq_queue_scaling_active",
     ]) {
       expect(exprs, metric).toContain(metric);
     }
     expect(exprs).toMatch(/histogram_quantile\(0\.99/);
     expect(exprs).toMatch(/by \(task, outcome\)/);
+    expect(exprs).toMatch(/by \(queue, reason\) \(increase\(synthetiq_queue_scale_decisions_total/);
   });
 
   it("has a unique id and a query for every panel", () => {
@@ -133,7 +137,7 @@ describe("Grafana dashboard", () => {
   });
 
   it("would show a syntax error (the check is not vacuous)", async () => {
-    const result = await prometheus.query("sum by (queue (synthetiq_queue_pending_taskruns)");
+    const result = await prometheus.query("sum by (queue (synthetiq_queue_pending_jobs)");
     expect(result.status).toBe("error");
     expect(result.errorType).toBe("bad_data");
   });
