@@ -139,6 +139,7 @@ async function main() {
       last = now;
     }
     const requestsAfter = await requestsByVerb(operator.metricsUrl);
+    jobs.stop();
     const rss = rssOf(pid);
     const events = await client.list<{ items: unknown[] }>(`/api/v1/namespaces/${namespace}/events`, {
       fieldSelector: "involvedObject.kind=TaskRun",

@@ -89,6 +89,8 @@ export class Informer<T extends KubeObject> {
   }
 
   private put(key: string, object: T) {
+    // managedFields are a large share of each object and never read here (client-go trims them too).
+    delete (object.metadata as { managedFields?: unknown }).managedFields;
     const previous = this.store.get(key);
     this.store.set(key, object);
     const indexBy = this.options.indexBy;
