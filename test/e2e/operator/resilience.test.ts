@@ -80,6 +80,25 @@ describe("operator resilience", () => {
     expect(await jobsOf(client, ns.name, "with-b")).toHaveLength(1);
   });
 
+  it("a successful run costs at most 4 API writes (Job, status Running, status Succeeded, Event)", async () => {
+    const op = await operator({ identity: "counted" });
+    const writes = async () => {
+      const text = await (await fetch(op.metricsUrl)).text();
+      let n = 0;
+      for (const m of text.matchAll(/^synthetiq_operator_api_requests_total\{([^}]*)\} (\S+)$/gm)) {
+        const labels = m[1] ?? "";
+        if (labels.includes('resource="leases"')) continue;
+        if (/verb="(create|update|patch|delete)"/.test(labels)) n += Number(m[2]);
+      }
+      return n;
+    };
+    const before = await writes();
+    await createTaskRun(client, ns.name, "counted", { task: "testing.noop", input: {} });
+    await waitForPhase(client, ns.name, "counted", ["Succeeded"]);
+    await new Promise((r) => setTimeout(r, 2_000));
+    expect(await writes()).toBeLessThanOrEqual(before + 4);
+  });
+
   it("the API server restarted mid-run: watches resume and nothing is lost", async () => {
     const op = await operator({ identity: "survivor" });
     await createTaskRun(client, ns.name, "through-restart", { task: "testing.sleep", input: { seconds: 6 } });
