@@ -22,6 +22,11 @@ const productionValues = {
   aws: { region: "eu-west-1", existingSecret: { name: "aws-credentials" } },
   artifacts: { s3Bucket: "cdp-artifacts" },
   queues: { bulk: { concurrency: { min: 0, max: 3 }, rateLimit: { perSecond: 2 } } },
+  // The queues' default autoscaling, the CRD's schema checks it on the server.
+  autoscaling: {
+    prometheusUrl: "http://prometheus-operated.monitoring.svc:9090",
+    backlogPerSlot: { bulk: 5 },
+  },
   metrics: {
     serviceMonitor: { enabled: true },
     podMonitor: { enabled: true },
@@ -92,6 +97,19 @@ describe("rendered chart on the local API server (server-side dry run)", () => {
         kind,
       ).toBe(true);
     }
+  });
+
+  it("accepts the queues' default autoscaling (every chart queue with its backlog query)", () => {
+    const queues = renderChart(productionValues, { namespace }).filter((m) => m.kind === "TaskQueue");
+    expect(queues.map((q) => [q.metadata.name, q.spec.autoscaling?.metrics[0].query])).toEqual([
+      ["bulk", 'sum(synthetiq_queue_pending_jobs{queue="bulk"})'],
+      ["emails", 'sum(synthetiq_queue_pending_jobs{queue="emails"})'],
+      ["models", 'sum(synthetiq_queue_pending_jobs{queue="models"})'],
+      ["reports", 'sum(synthetiq_queue_pending_jobs{queue="reports"})'],
+    ]);
+    const { result } = dryRunApply(namespace, queues);
+    expect(result.stderr).toBe("");
+    expect(result.status).toBe(0);
   });
 
   it("accepts the HTTP API's objects with its taskruns rights bound in the watched namespace only", () => {

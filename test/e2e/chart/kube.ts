@@ -1,6 +1,6 @@
 // kubectl and helm against the local cluster for the chart's end-to-end tests, and a namespace
 // that enforces the restricted Pod Security Standard.
-import { spawnSync } from "node:child_process";
+import { execFile, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { inject } from "vitest";
 import { type CommandResult, helm } from "../../harness/helm.ts";
@@ -18,6 +18,22 @@ export function kubectl(args: string[], input?: string): CommandResult {
   });
   if (result.error) throw result.error;
   return { status: result.status ?? -1, stdout: result.stdout, stderr: result.stderr };
+}
+
+/** kubectl without blocking the event loop, for long commands (`kubectl wait`) while servers of
+ * this test process (the SMTP sink) must keep answering. */
+export function kubectlAsync(args: string[]): Promise<CommandResult> {
+  return new Promise((resolve) => {
+    execFile(
+      inject("kubectlPath"),
+      args,
+      { env: clusterEnv(), encoding: "utf8", timeout: 180_000 },
+      (error, stdout, stderr) => {
+        const code = (error as { code?: unknown } | null)?.code;
+        resolve({ status: error ? (typeof code === "number" ? code : -1) : 0, stdout, stderr });
+      },
+    );
+  });
 }
 
 /** kubectl that must succeed; returns stdout. */
