@@ -3,6 +3,7 @@
 // The cluster is shared with other test runs: its components' figures include their load.
 import { isNotFound, KubeClient } from "../../src/operator/kube/client.ts";
 import { acquireCluster, releaseCluster, type StartedCluster } from "../../test/cluster/cluster.ts";
+import { readState } from "../../test/cluster/state.ts";
 import { applyCrds } from "../../test/e2e/operator/crds.ts";
 import { type RunningOperator, startOperator } from "../../test/harness/operator.ts";
 import type { WatchedProcess } from "./procstat.ts";
@@ -35,8 +36,9 @@ export async function openBenchCluster(prefix: string): Promise<BenchCluster> {
     cluster,
     client,
     namespace,
+    // Read at each call: a component restarted by another test run has a new pid.
     controlPlane: () =>
-      Object.entries(cluster.state.components).map(([name, component]) => ({
+      Object.entries((readState(cluster.layout) ?? cluster.state).components).map(([name, component]) => ({
         label: name === "node" ? "process node + runner pods" : name,
         pid: component.pid,
         descendants: name === "node",
