@@ -17,6 +17,9 @@ export interface WorkQueueOptions {
   metrics?: WorkQueueMetrics;
 }
 
+/** The longest delay a Node.js timer honours. */
+export const MAX_TIMER_DELAY_MS = 2 ** 31 - 1;
+
 export class WorkQueue {
   private readonly queue: string[] = [];
   private readonly dirty = new Map<string, number>();
@@ -65,10 +68,15 @@ export class WorkQueue {
     const existing = this.timers.get(key);
     if (existing && existing.at <= at) return;
     if (existing) clearTimeout(existing.timer);
-    const timer = setTimeout(() => {
-      this.timers.delete(key);
-      this.add(key);
-    }, delayMs);
+    // Node fires a timer longer than 2^31-1 ms after 1 ms: cap it. The key then comes back early,
+    // and its reconcile requeues it for what is left (a runAt months ahead waits in steps).
+    const timer = setTimeout(
+      () => {
+        this.timers.delete(key);
+        this.add(key);
+      },
+      Math.min(delayMs, MAX_TIMER_DELAY_MS),
+    );
     timer.unref();
     this.timers.set(key, { at, timer });
   }

@@ -69,4 +69,12 @@ describe("work queue", () => {
     queue.shutDown();
     expect(await waiting).toBeUndefined();
   });
+
+  it("a delay longer than a Node.js timer can hold does not fire early", async () => {
+    const queue = new WorkQueue();
+    queue.addAfter("ns/far", 40 * 24 * 3600 * 1000); // 40 days: past 2^31-1 ms
+    await tick(30);
+    expect(queue.length).toBe(0);
+    queue.shutDown();
+  });
 });
