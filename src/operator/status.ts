@@ -39,6 +39,30 @@ function terminatedRunner(pod: Pod | undefined) {
   return pod?.status?.containerStatuses?.find((c) => c.name === CONTAINER_NAME)?.state?.terminated;
 }
 
+/** Waiting reasons the kubelet keeps retrying without success until someone fixes the pod's spec or
+ * what it references (a missing Secret or key, a bad image name, an image that cannot be pulled). */
+const STUCK_WAITING: ReadonlySet<string> = new Set([
+  "CreateContainerConfigError",
+  "CreateContainerError",
+  "InvalidImageName",
+  "ErrImagePull",
+  "ImagePullBackOff",
+]);
+
+/** A container of the pod that waits for a reason that cannot fix itself, with the kubelet's message. */
+export function stuckContainer(
+  pod: Pod | undefined,
+): { container: string; reason: string; message: string } | undefined {
+  const statuses = [...(pod?.status?.initContainerStatuses ?? []), ...(pod?.status?.containerStatuses ?? [])];
+  for (const c of statuses) {
+    const waiting = c.state?.waiting;
+    if (waiting?.reason && STUCK_WAITING.has(waiting.reason)) {
+      return { container: c.name, reason: waiting.reason, message: waiting.message ?? waiting.reason };
+    }
+  }
+  return undefined;
+}
+
 /** What one attempt's Job (and its newest Pod) say. `softSeconds` tells a soft timeout apart. */
 export function observeAttempt(
   attempt: number,
@@ -217,6 +241,16 @@ export function decide(facts: RunFacts): RunDecision {
       return decision;
     }
     status.phase = "Running";
+    const stuck = stuckContainer(facts.jobs.find((j) => j.attempt === latest.attempt)?.pod);
+    if (stuck) {
+      const message = `attempt ${latest.attempt}: container ${stuck.container} cannot start: ${stuck.message}`;
+      const before = status.conditions.find((c) => c.type === "Succeeded");
+      if (before?.reason !== stuck.reason || before.message !== message) {
+        events.push({ type: "Warning", reason: stuck.reason, message });
+      }
+      condition("Succeeded", "Unknown", stuck.reason, message);
+      return decision;
+    }
     condition("Succeeded", "Unknown", "Running", `attempt ${latest.attempt} is running (Job ${latest.job})`);
     return decision;
   }

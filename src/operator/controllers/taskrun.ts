@@ -34,6 +34,7 @@ import {
   type RunDecision,
   type RunEvent,
   setCondition,
+  stuckContainer,
 } from "../status.ts";
 import { checkInput, type TaskCatalog } from "../tasks.ts";
 
@@ -156,6 +157,13 @@ export class TaskRunController {
     this.jobs.on((_event, job) => {
       const run = job.metadata.labels?.[LABELS.taskRun];
       if (run) this.queue.add(`${job.metadata.namespace}/${run}`);
+    });
+    // A pod changes its run's status only while a container cannot start, and once it runs after that.
+    this.pods.on((_event, pod) => {
+      const run = pod.metadata.labels?.[LABELS.taskRun];
+      if (run && (pod.status?.phase === "Running" || stuckContainer(pod))) {
+        this.queue.add(`${pod.metadata.namespace}/${run}`);
+      }
     });
     this.slotJobs.on((_event, job) => {
       const parent = job.metadata.labels?.[LABELS.schedule];

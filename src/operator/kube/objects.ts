@@ -32,6 +32,7 @@ export interface ContainerStatus {
   name: string;
   state?: {
     running?: { startedAt?: string };
+    waiting?: { reason?: string; message?: string };
     terminated?: { exitCode: number; reason?: string; startedAt?: string; finishedAt?: string };
   };
 }
@@ -41,6 +42,7 @@ export interface Pod extends KubeObject {
     phase?: string;
     startTime?: string;
     containerStatuses?: ContainerStatus[];
+    initContainerStatuses?: ContainerStatus[];
     conditions?: Array<{ type: string; status: string; reason?: string }>;
   };
 }

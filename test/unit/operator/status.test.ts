@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { TaskRunStatus } from "../../../src/operator/api/taskrun.ts";
 import { effectiveRetry } from "../../../src/operator/backoff.ts";
+import type { Pod } from "../../../src/operator/kube/objects.ts";
 import { decide, observeAttempt, type RunFacts } from "../../../src/operator/status.ts";
 import { checkInput } from "../../../src/operator/tasks.ts";
 import { catalog, job, podExited, taskRun } from "./builders.ts";
@@ -101,6 +102,54 @@ describe("deciding a TaskRun's next step", () => {
     const d = decide(facts(run, [{ attempt: 1, job: job("welcome-1", 1) }]));
     expect(d.createAttempt).toBeUndefined();
     expect(d.status.phase).toBe("Running");
+  });
+
+  it("a container that cannot start shows its waiting reason and the kubelet's message, once as an event", () => {
+    const run = taskRun({}, decide(facts()).status);
+    const kubelet = 'secret "redis-auth" not found';
+    const stuckPod = (reason: string, init = false): Pod => {
+      const statuses = [
+        { name: init ? "wait-for-db" : "runner", state: { waiting: { reason, message: kubelet } } },
+      ];
+      return {
+        metadata: { name: "welcome-1-a1-x7k2p", namespace: "default" },
+        status: {
+          phase: "Pending",
+          ...(init ? { initContainerStatuses: statuses } : { containerStatuses: statuses }),
+        },
+      };
+    };
+    const stuck = decide(
+      facts(run, [{ attempt: 1, job: job("welcome-1", 1), pod: stuckPod("CreateContainerConfigError") }]),
+    );
+    expect(stuck.status.phase).toBe("Running");
+    expect(cond(stuck.status, "Succeeded")).toMatchObject({
+      status: "Unknown",
+      reason: "CreateContainerConfigError",
+    });
+    expect(cond(stuck.status, "Succeeded")?.message).toContain(kubelet);
+    expect(stuck.events.map((e) => e.reason)).toEqual(["CreateContainerConfigError"]);
+
+    const again = decide(
+      facts(taskRun({}, stuck.status), [
+        { attempt: 1, job: job("welcome-1", 1), pod: stuckPod("CreateContainerConfigError") },
+      ]),
+    );
+    expect(again.events).toEqual([]);
+
+    for (const reason of ["InvalidImageName", "ErrImagePull", "ImagePullBackOff"]) {
+      const d = decide(facts(run, [{ attempt: 1, job: job("welcome-1", 1), pod: stuckPod(reason, true) }]));
+      expect(cond(d.status, "Succeeded")).toMatchObject({ reason });
+      expect(cond(d.status, "Succeeded")?.message).toContain("wait-for-db");
+    }
+    // Waiting that resolves by itself is not reported, and a started container clears the reason.
+    const creating = decide(
+      facts(taskRun({}, stuck.status), [
+        { attempt: 1, job: job("welcome-1", 1), pod: stuckPod("ContainerCreating") },
+      ]),
+    );
+    expect(cond(creating.status, "Succeeded")?.reason).toBe("Running");
+    expect(creating.events).toEqual([]);
   });
 
   it("a retryable failure waits for the backoff, then creates the next attempt", () => {
