@@ -101,8 +101,39 @@ export function configFromEnv(env: NodeJS.ProcessEnv): OperatorConfig {
   };
   const parsed = operatorConfigSchema.safeParse(raw);
   if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ");
-    throw new Error(`invalid operator configuration: ${problems}`);
+    const problems = parsed.error.issues.map((issue) => {
+      const path = issue.path.join(".");
+      const name = ENV_NAMES[path] ?? path;
+      const value = name in env ? ` (got ${JSON.stringify(env[name])})` : "";
+      return issue.code === "invalid_type" && issue.expected === "number"
+        ? `${name}: expected a number, got ${JSON.stringify(env[name])}`
+        : `${name}: ${issue.message}${value}`;
+    });
+    throw new Error(`invalid operator configuration: ${problems.join("; ")}`);
   }
   return parsed.data;
 }
+
+/** The env var behind each config path, so that errors name what the operator's deployer must fix. */
+const ENV_NAMES: Record<string, string> = {
+  "kube.kubeconfig": "KUBECONFIG",
+  "kube.namespaces": "OPERATOR_NAMESPACES",
+  "runner.image": "OPERATOR_RUNNER_IMAGE",
+  "runner.imagePullPolicy": "OPERATOR_RUNNER_IMAGE_PULL_POLICY",
+  "runner.redisUrl": "REDIS_URL",
+  "runner.redisPasswordSecret": "OPERATOR_REDIS_PASSWORD_SECRET",
+  "runner.resultTtlSeconds": "RESULT_TTL_SECONDS",
+  "runner.softToHardGraceSeconds": "OPERATOR_SOFT_TO_HARD_GRACE_SECONDS",
+  "leaderElection.enabled": "OPERATOR_LEADER_ELECTION",
+  "leaderElection.namespace": "OPERATOR_LEASE_NAMESPACE",
+  "leaderElection.leaseName": "OPERATOR_LEASE_NAME",
+  "leaderElection.identity": "OPERATOR_IDENTITY",
+  "leaderElection.leaseDurationSeconds": "OPERATOR_LEASE_DURATION_SECONDS",
+  "leaderElection.renewDeadlineSeconds": "OPERATOR_RENEW_DEADLINE_SECONDS",
+  "leaderElection.retryPeriodSeconds": "OPERATOR_RETRY_PERIOD_SECONDS",
+  "http.host": "OPERATOR_HTTP_HOST",
+  "http.port": "OPERATOR_HTTP_PORT",
+  workers: "OPERATOR_WORKERS",
+  watchStallSeconds: "OPERATOR_WATCH_STALL_SECONDS",
+  "faults.killAfterJobCreate": "OPERATOR_FAULT_KILL_AFTER_JOB_CREATE",
+};

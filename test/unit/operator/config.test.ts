@@ -1,0 +1,31 @@
+import { describe, expect, it } from "vitest";
+import { configFromEnv } from "../../../src/operator/config.ts";
+
+const base = { REDIS_URL: "redis://127.0.0.1:6379", OPERATOR_IDENTITY: "op-1" };
+
+describe("operator configuration errors", () => {
+  it("name the environment variable and the value given, not the internal path", () => {
+    expect(() => configFromEnv({ ...base, OPERATOR_WORKERS: "x" })).toThrow(
+      'OPERATOR_WORKERS: expected a number, got "x"',
+    );
+    expect(() => configFromEnv({ ...base, OPERATOR_HTTP_PORT: "70000" })).toThrow(
+      /OPERATOR_HTTP_PORT: .*"70000"/,
+    );
+    expect(() => configFromEnv({ ...base, OPERATOR_REDIS_PASSWORD_SECRET: "no-key" })).toThrow(
+      /OPERATOR_REDIS_PASSWORD_SECRET: must be SECRET_NAME\/KEY \(got "no-key"\)/,
+    );
+    expect(() => configFromEnv({ OPERATOR_IDENTITY: "op-1" })).toThrow(/REDIS_URL: /);
+  });
+
+  it("reports every bad variable at once", () => {
+    let message = "";
+    try {
+      configFromEnv({ ...base, OPERATOR_WORKERS: "0", OPERATOR_RUNNER_IMAGE_PULL_POLICY: "Sometimes" });
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toMatch(/OPERATOR_WORKERS: .*"0"/);
+    expect(message).toMatch(/OPERATOR_RUNNER_IMAGE_PULL_POLICY: .*"Sometimes"/);
+    expect(message).not.toMatch(/runner\.|workers:/);
+  });
+});
