@@ -92,6 +92,8 @@ export interface ChildRun {
   name: string;
   scheduledTime: string;
   phase?: TaskRunPhase;
+  /** spec.cancel is already set. */
+  cancelRequested?: boolean;
 }
 
 export function childRunOf(child: TaskRun): ChildRun {
@@ -101,7 +103,24 @@ export function childRunOf(child: TaskRun): ChildRun {
       child.metadata.annotations?.[ANNOTATIONS.scheduledTime] ??
       String(child.metadata.creationTimestamp ?? ""),
     ...(child.status?.phase ? { phase: child.status.phase } : {}),
+    ...(child.spec.cancel ? { cancelRequested: true } : {}),
   };
+}
+
+/**
+ * `concurrencyPolicy: Replace`: when a newer slot has started, every older child still running is
+ * replaced, i.e. cancelled (the CronJob controller only deletes the slot Job, not the child's work).
+ * Returns the names of the children to cancel; none under Allow or Forbid.
+ */
+export function childrenToReplace(schedule: ScheduleSpec, children: readonly ChildRun[]): string[] {
+  if (schedule.concurrencyPolicy !== "Replace") return [];
+  const newest = children.reduce<ChildRun | undefined>(
+    (latest, c) => (!latest || c.scheduledTime > latest.scheduledTime ? c : latest),
+    undefined,
+  );
+  return children
+    .filter((c) => c !== newest && !isFinished(c.phase) && !c.cancelRequested)
+    .map((c) => c.name);
 }
 
 /** Finished children beyond the history limits (newest kept), oldest first. */

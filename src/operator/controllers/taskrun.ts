@@ -23,6 +23,7 @@ import {
   checkSchedule,
   childRunOf,
   childrenToPrune,
+  childrenToReplace,
   childTaskRun,
   scheduleStatus,
   slotTimeOf,
@@ -534,6 +535,25 @@ export class TaskRunController {
       }
     }
     const childRuns = [...children.values()].map(childRunOf);
+    for (const replaced of childrenToReplace(schedule, childRuns)) {
+      // The same path as a user's cancel: the child deletes its Job (the pod gets SIGTERM), ends Cancelled.
+      try {
+        const patched = await client.mergePatch<TaskRun>(
+          `${nsPath(TASKRUNS, namespace, "taskruns")}/${replaced}`,
+          {
+            spec: { cancel: true },
+          },
+        );
+        this.taskRuns.observe(patched);
+        await this.recordEvent(parent, {
+          type: "Normal",
+          reason: "SlotReplaced",
+          message: `concurrencyPolicy Replace: cancelled TaskRun ${replaced} for a newer slot`,
+        });
+      } catch (error) {
+        if (!isNotFound(error)) throw error;
+      }
+    }
     for (const prune of childrenToPrune(childRuns, schedule.history)) {
       try {
         await client.delete(`${nsPath(TASKRUNS, namespace, "taskruns")}/${prune}`, {

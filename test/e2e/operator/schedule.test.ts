@@ -5,11 +5,11 @@ import type { TaskRun } from "../../../src/operator/api/taskrun.ts";
 import type { CronJob } from "../../../src/operator/kube/objects.ts";
 import { slotChildName } from "../../../src/operator/naming.ts";
 import { waitFor } from "../../harness/kube.ts";
-import { createTaskRun, getTaskRun, jobsOf, useOperator } from "./helpers.ts";
+import { createTaskRun, getTaskRun, jobsOf, useOperator, waitForPhase } from "./helpers.ts";
 
 const suite = useOperator("op-sched");
 
-describe("scheduled TaskRuns", () => {
+describe.concurrent("scheduled TaskRuns", () => {
   it("a schedule fires twice: two child TaskRuns, one per minute slot, each succeeding once", async () => {
     const { client, namespace } = suite;
     await createTaskRun(client, namespace, "every-minute", {
@@ -75,4 +75,48 @@ describe("scheduled TaskRuns", () => {
     });
     expect(slotJobs.items.length).toBeLessThanOrEqual(1);
   });
+
+  it("concurrencyPolicy Replace: the next slot cancels the child still running (its pod stopped)", async () => {
+    const { client, namespace } = suite;
+    await createTaskRun(client, namespace, "replace-slow", {
+      task: "testing.sleep",
+      input: { seconds: 600 },
+      schedule: { cron: "* * * * *", concurrencyPolicy: "Replace", history: { successful: 5, failed: 5 } },
+    });
+    const list = () =>
+      client.list<{ items: TaskRun[] }>(
+        `/apis/tasks.synthetiq.io/v1alpha1/namespaces/${namespace}/taskruns`,
+        { labelSelector: "tasks.synthetiq.io/schedule=replace-slow" },
+      );
+    // Two minute boundaries: the first slot starts its 10-minute sleep, the second replaces it.
+    const children = await waitFor(
+      "a second slot's child TaskRun",
+      list,
+      (l) => l.items.length >= 2,
+      170_000,
+      1_000,
+    );
+    const [older, newer] = children.items.sort((a, b) =>
+      String(a.metadata.annotations?.["tasks.synthetiq.io/scheduled-time"]).localeCompare(
+        String(b.metadata.annotations?.["tasks.synthetiq.io/scheduled-time"]),
+      ),
+    );
+    const cancelled = await waitForPhase(client, namespace, older!.metadata.name ?? "", ["Cancelled"]);
+    expect(cancelled.spec.cancel).toBe(true);
+    await waitFor(
+      "the replaced child's Job (and pod) to be gone",
+      () => jobsOf(client, namespace, older!.metadata.name ?? ""),
+      (jobs) => jobs.length === 0,
+      60_000,
+    );
+    const current = await getTaskRun(client, namespace, newer!.metadata.name ?? "");
+    expect(current.spec.cancel).toBeUndefined();
+    expect(["Pending", "Running"]).toContain(current.status?.phase);
+    await client.mergePatch(
+      `/apis/tasks.synthetiq.io/v1alpha1/namespaces/${namespace}/taskruns/replace-slow`,
+      {
+        spec: { cancel: true },
+      },
+    );
+  }, 240_000);
 });

@@ -1,9 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { buildCronJob, cronJobDrifted } from "../../../src/operator/resources/cronjob.ts";
 import {
+  type ChildRun,
   CRONJOB_SCHEDULED_TIMESTAMP,
   checkSchedule,
   childrenToPrune,
+  childrenToReplace,
   childTaskRun,
   nextScheduleTime,
   scheduleStatus,
@@ -72,6 +74,21 @@ describe("schedules", () => {
     ];
     expect(childrenToPrune(children, { successful: 2, failed: 1 })).toEqual(["c1", "c2"]);
     expect(childrenToPrune(children, undefined)).toEqual(["c2"]);
+  });
+
+  it("Replace cancels every older child still running once a newer slot has started; Allow and Forbid never do", () => {
+    const done: ChildRun = { name: "s1", scheduledTime: "2026-03-01T10:16:00.000Z", phase: "Succeeded" };
+    const running: ChildRun = { name: "s2", scheduledTime: "2026-03-01T10:17:00.000Z", phase: "Running" };
+    const newest: ChildRun = { name: "s3", scheduledTime: "2026-03-01T10:18:00.000Z" };
+    const children = [done, running, newest];
+    const replace = { cron: "* * * * *", concurrencyPolicy: "Replace" as const };
+    expect(childrenToReplace(replace, children)).toEqual(["s2"]);
+    // The newest slot is never replaced, even while it runs alone.
+    expect(childrenToReplace(replace, [running])).toEqual([]);
+    // A child whose cancel is already requested is not cancelled again.
+    expect(childrenToReplace(replace, [{ ...running, cancelRequested: true }, newest])).toEqual([]);
+    expect(childrenToReplace({ cron: "* * * * *", concurrencyPolicy: "Forbid" }, children)).toEqual([]);
+    expect(childrenToReplace({ cron: "* * * * *" }, children)).toEqual([]);
   });
 
   it("the parent's status shows the last and next slot and the recent runs, newest first", () => {
