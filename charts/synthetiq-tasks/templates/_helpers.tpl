@@ -172,3 +172,17 @@ capabilities:
 {{- define "synthetiq-tasks.httpApiDefaultNamespace" -}}
 {{- .Values.httpApi.defaultNamespace | default (first .Values.operator.watchNamespaces) | default .Release.Namespace }}
 {{- end }}
+
+{{/* The namespaces that get the chart's TaskQueues and runner ServiceAccount, as a YAML list: the
+release namespace and taskNamespaces. Each must be one the operator watches. */}}
+{{- define "synthetiq-tasks.taskNamespaces" -}}
+{{- $namespaces := uniq (prepend .Values.taskNamespaces .Release.Namespace) }}
+{{- with .Values.operator.watchNamespaces }}
+{{- range $namespaces }}
+{{- if and (ne . $.Release.Namespace) (not (has . $.Values.operator.watchNamespaces)) }}
+{{- fail (printf "taskNamespaces: %q is not in operator.watchNamespaces %v: the operator would not handle its TaskRuns" . $.Values.operator.watchNamespaces) }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- toYaml $namespaces }}
+{{- end }}

@@ -468,6 +468,41 @@ describe("the HTTP API", () => {
   });
 });
 
+describe("queues in other namespaces (taskNamespaces)", () => {
+  const manifests = renderChart({ taskNamespaces: ["cdp", "marketing"] });
+  const inNamespace = (kind: string, namespace: string) =>
+    manifests.filter((m) => m.kind === kind && m.metadata.namespace === namespace);
+
+  it("renders the same valid TaskQueues and the runner ServiceAccount they name into each listed namespace", () => {
+    const release = inNamespace("TaskQueue", "tasks");
+    expect(release.map((q) => q.metadata.name).sort()).toEqual(["emails", "models", "reports"]);
+    for (const namespace of ["cdp", "marketing"]) {
+      const queues = inNamespace("TaskQueue", namespace);
+      expect(queues.map((q) => q.spec)).toEqual(release.map((q) => q.spec));
+      const [account] = inNamespace("ServiceAccount", namespace);
+      expect(account?.metadata.name).toBe(release[0]?.spec.defaults.pod.serviceAccountName);
+      expect(account?.automountServiceAccountToken).toBe(false);
+      // Secrets are the user's to create there: the chart copies none.
+      expect(inNamespace("Secret", namespace)).toEqual([]);
+    }
+  });
+
+  it("renders the release namespace once when it is listed too, and nothing extra by default", () => {
+    const listed = renderChart({ taskNamespaces: ["tasks"] });
+    expect(listed.filter((m) => m.kind === "TaskQueue")).toHaveLength(3);
+    expect(renderChart().filter((m) => m.kind === "TaskQueue")).toHaveLength(3);
+  });
+
+  it("fails naming a namespace the operator does not watch", () => {
+    const result = renderChartRaw({ taskNamespaces: ["cdp"], operator: { watchNamespaces: ["tasks"] } });
+    expect(result.status).not.toBe(0);
+    expect(result.stderr).toContain('taskNamespaces: "cdp" is not in operator.watchNamespaces');
+    expect(
+      renderChartRaw({ taskNamespaces: ["cdp"], operator: { watchNamespaces: ["tasks", "cdp"] } }).status,
+    ).toBe(0);
+  });
+});
+
 describe("wrong values", () => {
   it.each([
     ["a string for a number", { operator: { replicas: "two" } }, "/operator/replicas", "want integer"],
@@ -517,6 +552,7 @@ describe("wrong values", () => {
       "/queues/emails/rateLimit/perSecond",
       "exclusiveMinimum",
     ],
+    ["a task namespace that is not a DNS label", { taskNamespaces: ["CDP_Prod"] }, "/taskNamespaces/0", ""],
     [
       "a pull policy that does not exist",
       { image: { pullPolicy: "Sometimes" } },
