@@ -4,7 +4,10 @@ import { formatMoney } from "./money.ts";
 import { createPdf, drawTable, finishPdf, type PdfDocument, pdfText } from "./pdf.ts";
 import { type PeriodReport, reportTitle } from "./report.ts";
 
-const number = new Intl.NumberFormat("en-US");
+// Created on first use, not at import: the operator and every runner import this module through the
+// registry, and a top-level Intl formatter loads ICU data into each of them (the registry's rule).
+let numberFormat: Intl.NumberFormat | undefined;
+const number = { format: (n: number) => (numberFormat ??= new Intl.NumberFormat("en-US")).format(n) };
 
 function heading(doc: PdfDocument, text: string): void {
   if (doc.y > doc.page.height - doc.page.margins.bottom - 80) doc.addPage();
