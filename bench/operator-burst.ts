@@ -1,7 +1,9 @@
 // Benchmark (not a test): 1,000 TaskRuns of a no-op task → how fast the operator turns them into
 // Jobs, side by side with 1,000 plain Jobs created directly in the same run. Reports TaskRun→Job
-// latency p50/p99, time until all Jobs exist, API writes per attempt, and the operator's RSS.
-//   node bench/operator-burst.ts [--count 1000] [--concurrency 20]
+// latency p50/p99, time until all Jobs exist, API writes per attempt, and the operator's RSS; then
+// the same latency for runs created one at a time (no queueing), again beside plain Jobs.
+// Latency is from the create call being sent to the Job's first watch event, for both paths.
+//   node bench/operator-burst.ts [--count 1000] [--concurrency 20] [--sequential 50]
 // Pods are held back by a ResourceQuota (pods: 0): this measures the control path, not 2,000
 // process starts on a shared two-core machine.
 import { readFileSync } from "node:fs";
@@ -14,10 +16,15 @@ import { applyCrds } from "../test/e2e/operator/crds.ts";
 import { startOperator } from "../test/harness/operator.ts";
 
 const { values } = parseArgs({
-  options: { count: { type: "string", default: "1000" }, concurrency: { type: "string", default: "20" } },
+  options: {
+    count: { type: "string", default: "1000" },
+    concurrency: { type: "string", default: "20" },
+    sequential: { type: "string", default: "50" },
+  },
 });
 const COUNT = Number(values.count);
 const CONCURRENCY = Number(values.concurrency);
+const SEQUENTIAL = Number(values.sequential);
 
 const quiet = { info: () => {}, warn: (m: string, f?: object) => console.error(m, f) };
 const percentile = (sorted: number[], p: number) =>
@@ -39,6 +46,13 @@ function rssOf(pid: number) {
   const kb = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? 0);
   return { rssMb: kb("VmRSS") / 1024, peakMb: kb("VmHWM") / 1024 };
 }
+
+const taskRun = (name: string) => ({
+  apiVersion: "tasks.synthetiq.io/v1alpha1",
+  kind: "TaskRun",
+  metadata: { name },
+  spec: { task: "testing.noop", input: {} },
+});
 
 const plainJob = (namespace: string, name: string) => ({
   apiVersion: "batch/v1",
@@ -91,16 +105,41 @@ async function main() {
     const waitForJobs = async (prefix: string, n: number) => {
       while ([...seen.keys()].filter((k) => k.startsWith(prefix)).length < n) await sleep(20);
     };
+    /** Sorted latencies from each create call being sent (`sent`, by Job name) to the Job's watch event. */
+    const latenciesOf = (sent: Map<string, number>) =>
+      [...sent].map(([job, t]) => (seen.get(job) ?? NaN) - t).sort((a, b) => a - b);
+    /** Creates `count` objects one at a time, each only once the previous one's Job has been seen. */
+    const oneAtATime = async (count: number, create: (i: number) => Promise<string>) => {
+      const sent = new Map<string, number>();
+      for (let i = 0; i < count; i++) {
+        const t = performance.now();
+        const job = await create(i);
+        sent.set(job, t);
+        while (!seen.has(job)) await sleep(2);
+      }
+      return latenciesOf(sent);
+    };
 
     progress(`namespace ${namespace}: creating ${COUNT} plain Jobs`);
     // 1. Plain Jobs, created directly.
     const plainStart = performance.now();
+    const plainSent = new Map<string, number>();
     await pool(COUNT, CONCURRENCY, async (i) => {
+      plainSent.set(`plain-${i}`, performance.now());
       await client.create(`/apis/batch/v1/namespaces/${namespace}/jobs`, plainJob(namespace, `plain-${i}`));
     });
     await waitForJobs("plain-", COUNT);
     const plainAll =
       Math.max(...[...seen].filter(([k]) => k.startsWith("plain-")).map(([, t]) => t)) - plainStart;
+
+    const plainLatencies = latenciesOf(plainSent);
+    const plainOneByOne = await oneAtATime(SEQUENTIAL, async (i) => {
+      await client.create(
+        `/apis/batch/v1/namespaces/${namespace}/jobs`,
+        plainJob(namespace, `seqplain-${i}`),
+      );
+      return `seqplain-${i}`;
+    });
 
     progress(`plain Jobs all seen after ${(plainAll / 1000).toFixed(2)} s; starting the operator`);
     // 2. TaskRuns through the operator.
@@ -113,22 +152,18 @@ async function main() {
     });
     const pid = operator.process.child.pid ?? 0;
     const requestsBefore = await requestsByVerb(operator.metricsUrl);
-    const created = new Map<string, number>();
+    const taskRuns = `/apis/tasks.synthetiq.io/v1alpha1/namespaces/${namespace}/taskruns`;
+    const trSent = new Map<string, number>();
     const trStart = performance.now();
     await pool(COUNT, CONCURRENCY, async (i) => {
-      await client.create(`/apis/tasks.synthetiq.io/v1alpha1/namespaces/${namespace}/taskruns`, {
-        apiVersion: "tasks.synthetiq.io/v1alpha1",
-        kind: "TaskRun",
-        metadata: { name: `tr-${i}` },
-        spec: { task: "testing.noop", input: {} },
-      });
-      created.set(`tr-${i}-a1`, performance.now());
+      trSent.set(`tr-${i}-a1`, performance.now());
+      await client.create(taskRuns, taskRun(`tr-${i}`));
     });
     const createAll = performance.now() - trStart;
     progress(`${COUNT} TaskRuns created in ${(createAll / 1000).toFixed(2)} s; waiting for their Jobs`);
     await waitForJobs("tr-", COUNT);
     const trAll = Math.max(...[...seen].filter(([k]) => k.startsWith("tr-")).map(([, t]) => t)) - trStart;
-    const latencies = [...created].map(([job, t]) => (seen.get(job) ?? NaN) - t).sort((a, b) => a - b);
+    const latencies = latenciesOf(trSent);
 
     progress("all Jobs seen; waiting for the operator's writes to settle");
     // Let the status writes settle, then count what the operator wrote.
@@ -139,8 +174,13 @@ async function main() {
       last = now;
     }
     const requestsAfter = await requestsByVerb(operator.metricsUrl);
-    jobs.stop();
     const rss = rssOf(pid);
+    progress(`creating ${SEQUENTIAL} TaskRuns one at a time`);
+    const trOneByOne = await oneAtATime(SEQUENTIAL, async (i) => {
+      await client.create(taskRuns, taskRun(`seqtr-${i}`));
+      return `seqtr-${i}-a1`;
+    });
+    jobs.stop();
     const events = await client.list<{ items: unknown[] }>(`/api/v1/namespaces/${namespace}/events`, {
       fieldSelector: "involvedObject.kind=TaskRun",
     });
@@ -157,14 +197,18 @@ async function main() {
       "plain Jobs": {
         "all Jobs exist": s(plainAll),
         "create calls done": "-",
-        "p50 latency": "-",
-        "p99 latency": "-",
+        "p50 latency": ms(percentile(plainLatencies, 0.5)),
+        "p99 latency": ms(percentile(plainLatencies, 0.99)),
+        [`one at a time p50 (${SEQUENTIAL})`]: ms(percentile(plainOneByOne, 0.5)),
+        [`one at a time p99 (${SEQUENTIAL})`]: ms(percentile(plainOneByOne, 0.99)),
       },
       TaskRuns: {
         "all Jobs exist": s(trAll),
         "create calls done": s(createAll),
         "p50 latency": ms(percentile(latencies, 0.5)),
         "p99 latency": ms(percentile(latencies, 0.99)),
+        [`one at a time p50 (${SEQUENTIAL})`]: ms(percentile(trOneByOne, 0.5)),
+        [`one at a time p99 (${SEQUENTIAL})`]: ms(percentile(trOneByOne, 0.99)),
       },
     });
     console.log(
