@@ -7,7 +7,12 @@ import { type PeriodReport, reportTitle } from "./report.ts";
 // Created on first use, not at import: the operator and every runner import this module through the
 // registry, and a top-level Intl formatter loads ICU data into each of them (the registry's rule).
 let numberFormat: Intl.NumberFormat | undefined;
-const number = { format: (n: number) => (numberFormat ??= new Intl.NumberFormat("en-US")).format(n) };
+const number = {
+  format(n: number): string {
+    numberFormat ??= new Intl.NumberFormat("en-US");
+    return numberFormat.format(n);
+  },
+};
 
 function heading(doc: PdfDocument, text: string): void {
   if (doc.y > doc.page.height - doc.page.margins.bottom - 80) doc.addPage();
