@@ -31,6 +31,11 @@ export const operatorConfigSchema = z.object({
     imagePullPolicy: z.enum(["Always", "IfNotPresent", "Never"]).default("IfNotPresent"),
     redisUrl: z.string().min(1),
     redisPasswordSecret: secretRef.optional(),
+    /** A PersistentVolumeClaim in each run's namespace, mounted at the runners' ARTIFACTS_DIR. */
+    artifactsClaim: z
+      .string()
+      .regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, "must be a PersistentVolumeClaim name")
+      .optional(),
     resultTtlSeconds: z.coerce.number().int().min(1).default(86_400),
     /** Extra plain environment for every runner (for example RUNNER_ENABLE_TEST_TASKS=1 in tests). */
     extraEnv: z.record(z.string(), z.string()).default({}),
@@ -78,6 +83,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv): OperatorConfig {
       imagePullPolicy: env.OPERATOR_RUNNER_IMAGE_PULL_POLICY || undefined,
       redisUrl: env.REDIS_URL,
       redisPasswordSecret: env.OPERATOR_REDIS_PASSWORD_SECRET || undefined,
+      artifactsClaim: env.OPERATOR_ARTIFACTS_PVC || undefined,
       resultTtlSeconds: env.RESULT_TTL_SECONDS || undefined,
       extraEnv,
       softToHardGraceSeconds: env.OPERATOR_SOFT_TO_HARD_GRACE_SECONDS || undefined,
@@ -122,6 +128,7 @@ const ENV_NAMES: Record<string, string> = {
   "runner.imagePullPolicy": "OPERATOR_RUNNER_IMAGE_PULL_POLICY",
   "runner.redisUrl": "REDIS_URL",
   "runner.redisPasswordSecret": "OPERATOR_REDIS_PASSWORD_SECRET",
+  "runner.artifactsClaim": "OPERATOR_ARTIFACTS_PVC",
   "runner.resultTtlSeconds": "RESULT_TTL_SECONDS",
   "runner.softToHardGraceSeconds": "OPERATOR_SOFT_TO_HARD_GRACE_SECONDS",
   "leaderElection.enabled": "OPERATOR_LEADER_ELECTION",

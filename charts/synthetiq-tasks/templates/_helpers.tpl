@@ -186,3 +186,13 @@ release namespace and taskNamespaces. Each must be one the operator watches. */}
 {{- end }}
 {{- toYaml $namespaces }}
 {{- end }}
+
+{{/* The PersistentVolumeClaim mounted at the runners' ARTIFACTS_DIR, or nothing when artifacts go
+to S3 or persistence is off. */}}
+{{- define "synthetiq-tasks.artifactsClaim" -}}
+{{- with .Values.artifacts }}
+{{- if and .persistence.enabled (not .s3Bucket) }}
+{{- .persistence.existingClaim | default (printf "%s-artifacts" (include "synthetiq-tasks.fullname" $)) }}
+{{- end }}
+{{- end }}
+{{- end }}

@@ -9,6 +9,8 @@ import { CONTAINER_NAME } from "../status.ts";
 
 export const RUNNER_COMMAND = ["node", "src/runners/main.ts"];
 export const INPUT_FILE_DIR = "/var/run/synthetiq/input";
+/** Where runners keep artifacts when no ARTIFACTS_DIR is given (src/runners/config.ts). */
+export const DEFAULT_ARTIFACTS_DIR = "/var/lib/synthetiq/artifacts";
 
 export interface EffectiveTimeouts {
   softSeconds?: number;
@@ -88,6 +90,13 @@ export function buildJob({
 
   const volumes: unknown[] = [{ name: "tmp", emptyDir: { sizeLimit: "1Gi" } }];
   const volumeMounts: unknown[] = [{ name: "tmp", mountPath: "/tmp" }];
+  if (runner.artifactsClaim) {
+    // The root filesystem is read-only: the local artifact store needs a volume of its own.
+    const dir = runner.extraEnv.ARTIFACTS_DIR ?? DEFAULT_ARTIFACTS_DIR;
+    if (!env.some((e) => e.name === "ARTIFACTS_DIR")) env.push({ name: "ARTIFACTS_DIR", value: dir });
+    volumes.push({ name: "artifacts", persistentVolumeClaim: { claimName: runner.artifactsClaim } });
+    volumeMounts.push({ name: "artifacts", mountPath: dir });
+  }
   const from = run.spec.inputFrom;
   if (from) {
     const ref = from.secretKeyRef ?? from.configMapKeyRef;

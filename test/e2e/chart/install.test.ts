@@ -145,6 +145,8 @@ describe("helm install into the local cluster", () => {
         runner: { extraEnv: { RUNNER_ENABLE_TEST_TASKS: "1" } },
         httpApi: { port: apiPort, extraEnv: [{ name: "RUNNER_ENABLE_TEST_TASKS", value: "1" }] },
         queues: { testing: { concurrency: { min: 1, max: 2 } } },
+        // The process node has no volume provisioner: no artifacts claim (the tests write no artifacts).
+        artifacts: { persistence: { enabled: false } },
         // Evaluated every 2 s instead of 15 s so that scaling shows within the test.
         autoscaling: { prometheusUrl: prometheus.url, pollingSeconds: 2 },
         // The schedules are installed (and their CronJobs checked) but must not fire during the test.

@@ -468,6 +468,43 @@ describe("the HTTP API", () => {
   });
 });
 
+describe("artifacts without S3", () => {
+  const claimOf = (manifests: Manifest[]) =>
+    manifests.filter((m) => m.kind === "PersistentVolumeClaim" && m.metadata.name.endsWith("-artifacts"));
+
+  it("creates a kept claim by default and gives its name to the operator, which mounts it in runner pods", () => {
+    const manifests = renderChart();
+    const [claim, ...others] = claimOf(manifests);
+    expect(others).toEqual([]);
+    expect(claim?.metadata.annotations["helm.sh/resource-policy"]).toBe("keep");
+    expect(claim?.spec).toMatchObject({
+      accessModes: ["ReadWriteOnce"],
+      resources: { requests: { storage: "10Gi" } },
+    });
+    expect(operatorEnv(manifests).OPERATOR_ARTIFACTS_PVC).toBe(claim?.metadata.name);
+  });
+
+  it("uses an existing claim as is, and no claim with an S3 bucket or persistence off", () => {
+    const existing = renderChart({
+      artifacts: { persistence: { existingClaim: "shared-artifacts", storageClassName: "efs" } },
+    });
+    expect(claimOf(existing)).toEqual([]);
+    expect(operatorEnv(existing).OPERATOR_ARTIFACTS_PVC).toBe("shared-artifacts");
+    for (const values of [productionValues, { artifacts: { persistence: { enabled: false } } }]) {
+      const manifests = renderChart(values);
+      expect(claimOf(manifests)).toEqual([]);
+      expect(operatorEnv(manifests)).not.toHaveProperty("OPERATOR_ARTIFACTS_PVC");
+    }
+    const classed = claimOf(
+      renderChart({ artifacts: { persistence: { storageClassName: "fast", size: "50Gi" } } }),
+    );
+    expect(classed[0]?.spec).toMatchObject({
+      storageClassName: "fast",
+      resources: { requests: { storage: "50Gi" } },
+    });
+  });
+});
+
 describe("queues in other namespaces (taskNamespaces)", () => {
   const manifests = renderChart({ taskNamespaces: ["cdp", "marketing"] });
   const inNamespace = (kind: string, namespace: string) =>
@@ -551,6 +588,12 @@ describe("wrong values", () => {
       { queues: { emails: { rateLimit: { perSecond: 0 } } } },
       "/queues/emails/rateLimit/perSecond",
       "exclusiveMinimum",
+    ],
+    [
+      "an artifacts size that is not a quantity",
+      { artifacts: { persistence: { size: "ten gigs" } } },
+      "/artifacts/persistence/size",
+      "does not match",
     ],
     ["a task namespace that is not a DNS label", { taskNamespaces: ["CDP_Prod"] }, "/taskNamespaces/0", ""],
     [

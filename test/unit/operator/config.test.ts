@@ -28,4 +28,14 @@ describe("operator configuration errors", () => {
     expect(message).toMatch(/OPERATOR_RUNNER_IMAGE_PULL_POLICY: .*"Sometimes"/);
     expect(message).not.toMatch(/runner\.|workers:/);
   });
+
+  it("reads the artifacts claim and rejects a name Kubernetes would not accept", () => {
+    expect(configFromEnv({ ...base, OPERATOR_ARTIFACTS_PVC: "tasks-artifacts" }).runner.artifactsClaim).toBe(
+      "tasks-artifacts",
+    );
+    expect(configFromEnv(base).runner.artifactsClaim).toBeUndefined();
+    expect(() => configFromEnv({ ...base, OPERATOR_ARTIFACTS_PVC: "Artifacts_PVC" })).toThrow(
+      /OPERATOR_ARTIFACTS_PVC: must be a PersistentVolumeClaim name \(got "Artifacts_PVC"\)/,
+    );
+  });
 });

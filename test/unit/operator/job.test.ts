@@ -96,6 +96,44 @@ describe("the Job of an attempt", () => {
     });
   });
 
+  it("mounts the artifacts claim at the runner's ARTIFACTS_DIR, and mounts none without one", () => {
+    const withClaim = (extraEnv: Record<string, string> = {}) =>
+      buildJob({
+        run: taskRun(),
+        attempt: 1,
+        maxAttempts: 1,
+        queue: "reports",
+        timeouts: {},
+        image: "ghcr.io/synthetiq/tasks:0.1.0",
+        runner: { ...config.runner, artifactsClaim: "tasks-artifacts", extraEnv },
+      });
+    const mounted = withClaim();
+    const pod = mounted.spec.template.spec;
+    expect(pod.volumes).toContainEqual({
+      name: "artifacts",
+      persistentVolumeClaim: { claimName: "tasks-artifacts" },
+    });
+    expect(pod.containers[0]?.volumeMounts).toContainEqual({
+      name: "artifacts",
+      mountPath: "/var/lib/synthetiq/artifacts",
+    });
+    expect(envOf(mounted).ARTIFACTS_DIR).toBe("/var/lib/synthetiq/artifacts");
+
+    const moved = withClaim({ ARTIFACTS_DIR: "/data/artifacts" });
+    expect(moved.spec.template.spec.containers[0]?.volumeMounts).toContainEqual({
+      name: "artifacts",
+      mountPath: "/data/artifacts",
+    });
+    expect(
+      moved.spec.template.spec.containers[0]?.env.filter((e) => e.name === "ARTIFACTS_DIR"),
+    ).toHaveLength(1);
+    expect(envOf(moved).ARTIFACTS_DIR).toBe("/data/artifacts");
+
+    const none = build().spec.template.spec;
+    expect(none.volumes.map((v) => (v as { name: string }).name)).not.toContain("artifacts");
+    expect(envOf(build()).ARTIFACTS_DIR).toBeUndefined();
+  });
+
   it("takes timeouts field by field and gives a soft-only timeout a hard one after the grace", () => {
     expect(effectiveTimeouts(30, { hardSeconds: 5 }, { softSeconds: 2, hardSeconds: 100 })).toEqual({
       softSeconds: 2,
