@@ -476,7 +476,7 @@ describe("artifacts without S3", () => {
     const manifests = renderChart();
     const [claim, ...others] = claimOf(manifests);
     expect(others).toEqual([]);
-    expect(claim?.metadata.annotations["helm.sh/resource-policy"]).toBe("keep");
+    expect(claim?.metadata.annotations).toMatchObject({ "helm.sh/resource-policy": "keep" });
     expect(claim?.spec).toMatchObject({
       accessModes: ["ReadWriteOnce"],
       resources: { requests: { storage: "10Gi" } },
