@@ -4,12 +4,13 @@
 // Node's compile cache (NODE_COMPILE_CACHE, else a directory under the OS temp dir) keeps the
 // type-stripped, compiled modules between runs: bake it into the image by running this file once
 // at build time, which roughly halves the cold start. It must be enabled before the rest loads,
-// hence the dynamic imports.
+// hence the dynamic imports. The task is found through the lazy loader table (task-loaders.ts):
+// only the module of the task that runs is loaded, not the whole registry.
 import { enableCompileCache } from "node:module";
 
 enableCompileCache();
-const [{ builtInTasks }, { runEntrypoint }] = await Promise.all([
-  import("./registry.ts"),
+const [{ builtInTaskSource }, { runEntrypoint }] = await Promise.all([
+  import("./task-loaders.ts"),
   import("./sdk/entrypoint.ts"),
 ]);
-process.exit(await runEntrypoint({ tasks: builtInTasks, env: process.env }));
+process.exit(await runEntrypoint({ tasks: builtInTaskSource(process.env), env: process.env }));

@@ -1,15 +1,16 @@
 // The registry of built-in tasks, by name, and their catalogue (schemas, queue, retry, timeouts,
 // schedule) for the operator's input validation and the HTTP API.
 //
-// RULE FOR TASK MODULES: the runner imports every module listed here on each cold start (target
-// < 150 ms, < 80 MB RSS), and so does the operator. A task module may import only zod, the SDK and
+// RULE FOR TASK MODULES: the operator imports every module listed here; the runner imports only
+// the one it runs, through task-loaders.ts (cold-start target < 150 ms, < 80 MB RSS). A task module may import only zod, the SDK and
 // its own small helpers at the top level. Heavy libraries (nodemailer, sharp, pdfkit, the AWS SDK,
 // pg, yazl/yauzl) are loaded lazily: `await import("...")` inside run(), or through ctx.services.
 // The runner never loads @kubernetes/client-node. No work at import time either: create Intl
 // formatters, buffers and clients inside run() or on first use (one top-level
 // `new Intl.NumberFormat()` loads ICU data and costs every runner start ~6 MB RSS).
 //
-// To add a task: one import line below and one entry in the list.
+// To add a task: one import line below, one entry in the list, and one loader in task-loaders.ts
+// (test/unit/runners/task-loaders.test.ts fails until the two agree).
 import { z } from "zod";
 import { cleanupExpiredSessions } from "./email/cleanup-sessions.ts";
 import { sendLicenseEmail } from "./email/license.ts";

@@ -12,6 +12,13 @@ import { createRedactor } from "./redact.ts";
 import { RunnerServices } from "./services.ts";
 import { PermanentError, type TaskDefinition } from "./task.ts";
 
+/** Where the runner finds the task TASK_NAME names (main.ts: the lazy loader table). */
+export interface TaskSource {
+  find(name: string): Promise<TaskDefinition | undefined>;
+  /** Every known task name, for the "no task named ..." error. */
+  names(): Promise<readonly string[]>;
+}
+
 async function readInput(source: RunEnvironment["input"]): Promise<unknown> {
   if ("none" in source) return {};
   const origin = "inline" in source ? "TASK_INPUT" : `TASK_INPUT_FILE (${source.file})`;
@@ -33,7 +40,7 @@ async function readInput(source: RunEnvironment["input"]): Promise<unknown> {
 }
 
 export interface EntrypointOptions {
-  tasks: ReadonlyMap<string, TaskDefinition>;
+  tasks: TaskSource;
   env: Record<string, string | undefined>;
   writeLog?: LineWriter;
 }
@@ -70,9 +77,10 @@ export async function runEntrypoint(options: EntrypointOptions): Promise<ExitCod
   const store = new ResultStore(redis, config.results);
   const services = new RunnerServices(config, { redis });
   try {
-    const definition = options.tasks.get(run.task);
+    const definition = await options.tasks.find(run.task);
     if (!definition) {
-      const message = `no task named ${JSON.stringify(run.task)} (TASK_NAME); known tasks: ${[...options.tasks.keys()].sort().join(", ")}`;
+      const known = [...(await options.tasks.names())].sort().join(", ");
+      const message = `no task named ${JSON.stringify(run.task)} (TASK_NAME); known tasks: ${known}`;
       fatal(message, {
         namespace: run.taskRun.namespace,
         name: run.taskRun.name,
