@@ -6,6 +6,7 @@ import { describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
 import { taskQueueSpec } from "../../../src/operator/api/taskqueue.ts";
 import { taskRunSpec } from "../../../src/operator/api/taskrun.ts";
+import { operatorConfigSchema } from "../../../src/operator/config.ts";
 import { K8S_VERSION, REPO_ROOT } from "../../cluster/layout.ts";
 import {
   CHART_DIR,
@@ -192,6 +193,28 @@ describe("helm template with the default values", () => {
     for (const kind of ["ServiceMonitor", "PodMonitor", "PrometheusRule"])
       expect(kinds.has(kind)).toBe(false);
     expect(manifests.some((m) => m.kind === "ConfigMap" && m.metadata.labels?.grafana_dashboard)).toBe(false);
+  });
+
+  it("sizes the operator for its measured memory, and runs as many workers as the operator's default", () => {
+    const report = JSON.parse(readFileSync(join(REPO_ROOT, "bench/results/latest.json"), "utf8")) as {
+      scenarios: Array<{ rows: Array<{ processes: Array<{ label: string; peakRssMb: number }> }> }>;
+    };
+    const operatorPeaks = report.scenarios.flatMap((s) =>
+      s.rows.flatMap((r) => r.processes.filter((p) => p.label === "operator").map((p) => p.peakRssMb)),
+    );
+    expect(operatorPeaks.length).toBeGreaterThan(0);
+    const peakMiB = (Math.max(...operatorPeaks) * 1e6) / 2 ** 20;
+    const mebibytes = (quantity: string) => Number(/^(\d+)Mi$/.exec(quantity)?.[1] ?? Number.NaN);
+    const { resources } = operatorPodSpec(manifests).containers[0];
+    expect(mebibytes(resources.requests.memory)).toBeGreaterThanOrEqual(peakMiB);
+    expect(mebibytes(resources.limits.memory)).toBeGreaterThanOrEqual(1.5 * peakMiB);
+    const defaults = operatorConfigSchema.parse({
+      kube: {},
+      runner: { redisUrl: "redis://r" },
+      leaderElection: { identity: "x" },
+      http: {},
+    });
+    expect(Number(operatorEnv(manifests).OPERATOR_WORKERS)).toBe(defaults.workers);
   });
 
   it("configures the operator to serve probes and metrics on the pod's port, not only on loopback", () => {
