@@ -86,8 +86,9 @@ export const RETRY_OF_ANNOTATION = `${LABELS.taskRun.split("/")[0]}/retry-of`;
 
 /**
  * A new TaskRun that runs the same task with the same input and run options as `failed`, which
- * must have ended Failed, Expired or Cancelled. Not copied: cancel, runAt, expiresAt, the
- * idempotency key (the new run is a new request) and the schedule.
+ * must have ended Failed, Expired or Cancelled. Not copied: cancel, runAt, expiresAt and the
+ * schedule. The idempotency key is carried over (the original's own key, else its uid, which is the
+ * key its runner used): a side effect the failed run already made (a sent email) is not made twice.
  */
 export function retryOf(failed: TaskRun): { ok: true; taskRun: TaskRun } | { ok: false; message: string } {
   const phase = phaseOf(failed);
@@ -100,7 +101,9 @@ export function retryOf(failed: TaskRun): { ok: true; taskRun: TaskRun } | { ok:
   }
   if (failed.spec.schedule)
     return { ok: false, message: `TaskRun ${name} is a schedule; retry one of its runs instead` };
-  const { cancel: _c, runAt: _r, expiresAt: _e, idempotencyKey: _i, schedule: _s, ...spec } = failed.spec;
+  const { cancel: _c, runAt: _r, expiresAt: _e, schedule: _s, ...rest } = failed.spec;
+  const idempotencyKey = failed.spec.idempotencyKey ?? failed.metadata.uid;
+  const spec = idempotencyKey ? { ...rest, idempotencyKey } : rest;
   const base = name.slice(0, 200);
   return {
     ok: true,

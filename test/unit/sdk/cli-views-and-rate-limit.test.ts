@@ -41,8 +41,17 @@ describe("retry", () => {
       task: "email.send_welcome_email",
       input: { email: "a@b.c", name: "A" },
       priority: 3,
+      idempotencyKey: "k",
     });
     expect(retried.taskRun.metadata.annotations?.[RETRY_OF_ANNOTATION]).toBe("welcome-1");
+  });
+
+  test("a run without its own idempotency key passes on its uid, the key its runner used", () => {
+    const failed = run("Failed");
+    failed.metadata.uid = "2f1c0b9e-0000-4000-8000-000000000001";
+    const retried = retryOf(failed);
+    if (!retried.ok) throw new Error(retried.message);
+    expect(retried.taskRun.spec.idempotencyKey).toBe("2f1c0b9e-0000-4000-8000-000000000001");
   });
 
   test("a run still going or succeeded is not retried", () => {
