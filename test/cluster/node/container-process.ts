@@ -37,16 +37,29 @@ export interface ContainerProcess {
 
 // Runs inside the new mount namespace: bind mounts, cd, drop to the container's user, exec.
 // Positional arguments: uid gid groups cwd, then (src dst ro|rw)... --, then the command.
+// Every source and the working directory are opened before anything is mounted and then bound
+// from /proc/self/fd: a volume at /tmp must not hide a source or working directory that lives
+// under /tmp (a checkout, or the cluster's own directory, there). A volume mounted at the working
+// directory itself is the working directory.
 const MOUNT_AND_EXEC = `set -e
 uid=$1 gid=$2 groups=$3 cwd=$4; shift 4
-while [ "$1" != "--" ]; do
-  src=$1 dst=$2 mode=$3; shift 3
-  if [ -d "$src" ]; then mkdir -p "$dst"; else mkdir -p "$(dirname "$dst")"; [ -e "$dst" ] || : > "$dst"; fi
-  mount --bind "$src" "$dst" || { echo "process-node: cannot mount $src at $dst" >&2; exit 125; }
-  if [ "$mode" = ro ]; then mount -o remount,bind,ro "$dst"; fi
-done
+srcs=() dsts=() modes=() fds=()
+while [ "$1" != "--" ]; do srcs+=("$1"); dsts+=("$2"); modes+=("$3"); shift 3; done
 shift
+for i in "\${!srcs[@]}"; do exec {fd}<"\${srcs[$i]}"; fds+=("$fd"); done
+cwdfd=""; if [ -d "$cwd" ]; then exec {cwdfd}<"$cwd"; fi
+for i in "\${!srcs[@]}"; do
+  src=/proc/self/fd/\${fds[$i]} dst=\${dsts[$i]}
+  if [ -d "$src" ]; then mkdir -p "$dst"; else mkdir -p "$(dirname "$dst")"; [ -e "$dst" ] || : > "$dst"; fi
+  mount --no-canonicalize --bind "$src" "$dst" || { echo "process-node: cannot mount \${srcs[$i]} at $dst" >&2; exit 125; }
+  if [ "\${modes[$i]}" = ro ]; then mount -o remount,bind,ro "$dst"; fi
+  if [ "$dst" = "$cwd" ]; then cwdfd=""; fi
+done
+if [ -n "$cwdfd" ] && ! [ "$cwd" -ef "/proc/self/fd/$cwdfd" ]; then
+  mkdir -p "$cwd" && mount --no-canonicalize --bind "/proc/self/fd/$cwdfd" "$cwd"
+fi
 cd "$cwd"
+for fd in "\${fds[@]}" $cwdfd; do exec {fd}<&-; done
 if [ -n "$uid" ]; then
   if [ -n "$groups" ]; then exec setpriv --reuid="$uid" --regid="$gid" --groups="$groups" -- "$@"; fi
   exec setpriv --reuid="$uid" --regid="$gid" --clear-groups -- "$@"
@@ -65,7 +78,7 @@ export function containerArgv(spec: ContainerProcessSpec): string[] {
     "--propagation",
     "private",
     "--",
-    "/bin/sh",
+    "/bin/bash",
     "-c",
     MOUNT_AND_EXEC,
     "container-init",

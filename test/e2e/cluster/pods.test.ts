@@ -1,7 +1,7 @@
 // What the process node does with a pod, as a kubelet would: deletion (SIGTERM, grace period,
 // SIGKILL, terminal status), environment resolution, volumes, the container's user, and logs
 // served to `kubectl logs` through the API server.
-import { mkdtempSync, readFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type CoreV1Api, PatchStrategy, setHeaderOptions, type V1Pod } from "@kubernetes/client-node";
@@ -250,6 +250,38 @@ describe.concurrent("the process node", () => {
       uid: 1234,
       gid: 2345,
     });
+  });
+
+  test("a working directory under a volume's mountPath stays the host directory (a checkout under /tmp with an emptyDir at /tmp)", async () => {
+    const { core } = clients();
+    const workDir = mkdtempSync(join(tmpdir(), "e2e-workdir-"));
+    chmodSync(workDir, 0o755);
+    writeFileSync(join(workDir, "marker.txt"), "from the host");
+    writeFileSync(join(workDir, "..", "unrelated-host-file"), "host only");
+    const script = `const fs = require("fs");
+      fs.writeFileSync("/tmp/scratch", "y");
+      console.log(JSON.stringify({ marker: fs.readFileSync("marker.txt", "utf8"), cwd: process.cwd(),
+        tmpIsVolume: !fs.existsSync(${JSON.stringify(join(workDir, "..", "unrelated-host-file"))}) }));`;
+    await core.createNamespacedPod({
+      namespace: ns.name,
+      body: nodePod("covered-workdir", script, {
+        pod: {
+          securityContext: { runAsUser: 1234, runAsGroup: 2345 },
+          volumes: [{ name: "tmp", emptyDir: {} }],
+        },
+        container: { workingDir: workDir, volumeMounts: [{ name: "tmp", mountPath: tmpdir() }] },
+      }),
+    });
+    const pod = await waitFor(
+      "pod covered-workdir terminal",
+      () => core.readNamespacedPod({ name: "covered-workdir", namespace: ns.name }),
+      phaseIs("Succeeded", "Failed"),
+    );
+    const logs = await kubectl(["logs", "-n", ns.name, "covered-workdir"]);
+    expect(pod.status?.phase, logs.stdout + logs.stderr).toBe("Succeeded");
+    expect(JSON.parse(logs.stdout)).toEqual({ marker: "from the host", cwd: workDir, tmpIsVolume: true });
+    // The container's writes to /tmp went to its emptyDir, not to the host's /tmp.
+    expect(existsSync(join(tmpdir(), "scratch"))).toBe(false);
   });
 
   test("a readiness probe gates Ready; a failing liveness probe (exec in the container's namespace) restarts it", async () => {
