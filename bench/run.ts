@@ -12,7 +12,7 @@ import { NOOP_SYSTEMS, type NoopSystem, noopTaskScenario } from "./scenarios/noo
 import { operatorMemoryScenario } from "./scenarios/operator-memory.ts";
 
 export interface BenchOptions {
-  /** Scenario ids to run (all when empty): "1", "2", "3", "4a", "4b", "5a", "5b". */
+  /** Scenario ids to run (all when empty): "1", "2", "3", "4a", "4b", "5a", "5b", "5c". */
   only: readonly string[];
   systems: readonly NoopSystem[];
   quick: boolean;
@@ -39,7 +39,7 @@ export async function runBenchmarks(
   const machine = describeMachine(); // before anything starts: the load average is the machine's own
   const sizes = options.quick ? QUICK : FULL;
   const existing = existingBenchScenarios({ ...sizes.existing, timeoutMs: SCENARIO_TIMEOUT_MS });
-  // Integer-like keys come first in ascending order, then the rest as inserted: 1, 2, 3, 4a, 4b, 5a, 5b.
+  // Integer-like keys come first in ascending order, then the rest as inserted: 1, 2, 3, 4a, 4b, 5a, 5b, 5c.
   const planned: Record<string, () => Promise<Scenario>> = {
     "1": () =>
       noopTaskScenario({

@@ -190,6 +190,28 @@ export function existingBenchScenarios(o: ExistingBenchOptions): Record<string, 
       },
       notes: ["Target: < 30 s and < 300 MB RSS."],
     },
+    {
+      id: "5c",
+      title:
+        "Thumbnails: 12 photos of 3000x2000, each to 128/256/512 in WebP and PNG (bench/models-thumbnail.ts)",
+      script: "bench/models-thumbnail.ts",
+      args: ["12", "3000", "2000"],
+      timeoutMs: o.timeoutMs,
+      system: "models.generate_model_thumbnail (in-process) vs sharp directly",
+      figures: (run) => {
+        const f = json(run);
+        return {
+          "task p50 ms": num(f, "taskP50Ms"),
+          "task p99 ms": num(f, "taskP99Ms"),
+          "sharp alone p50 ms": num(f, "sharpDirectP50Ms"),
+          "images/s": num(f, "imagesPerSecond"),
+          "peak RSS MB": num(f, "peakRssMB"),
+        };
+      },
+      notes: [
+        "The task also reads the source from and writes six files (with SHA-256) to artifact storage, strips metadata and writes its result record to Redis.",
+      ],
+    },
   ];
   return Object.fromEntries(specs.map((spec) => [spec.id, () => runChildScenario(spec)]));
 }
