@@ -5,10 +5,13 @@
 // type-stripped, compiled modules between runs: bake it into the image by running this file once
 // at build time, which roughly halves the cold start. It must be enabled before the rest loads,
 // hence the dynamic imports. The task is found through the lazy loader table (task-loaders.ts):
-// only the module of the task that runs is loaded, not the whole registry.
+// only the module of the task that runs is loaded, not the whole registry; zod gets its English
+// messages only (zod-locales.ts).
 import { enableCompileCache } from "node:module";
+import { loadEnglishZodLocaleOnly } from "./zod-locales.ts";
 
 enableCompileCache();
+loadEnglishZodLocaleOnly();
 const [{ builtInTaskSource }, { runEntrypoint }] = await Promise.all([
   import("./task-loaders.ts"),
   import("./sdk/entrypoint.ts"),
