@@ -41,8 +41,9 @@ export function chartValues(state: DemoState) {
       extraEnv: {
         // Files the tasks produce, on this machine (in a real cluster: artifacts.s3Bucket).
         ARTIFACTS_DIR: paths.artifacts,
-        // Until the operator applies a TaskQueue's spec.defaults.env (where the Secret references
-        // above travel), the loopback addresses also go as plain settings. No credential is in them.
+        // A TaskQueue's spec.defaults.env (Secret references like the ones above) reaches only the
+        // runs of that queue; the demo's TaskRuns name no queue, so the loopback addresses go to
+        // every runner as plain settings. No credential is in them.
         SMTP_HOST: "127.0.0.1",
         SMTP_PORT: String(state.ports.smtp),
         DATABASE_URL: databaseUrl(state),

@@ -20,7 +20,7 @@ export function exampleFiles(): string[] {
 interface Manifest {
   kind: string;
   metadata: { name: string };
-  spec?: { task?: string };
+  spec?: { task?: string; input?: unknown };
 }
 
 function manifests(file: string): Manifest[] {
@@ -31,6 +31,13 @@ export function taskRunNames(file: string): string[] {
   return manifests(file)
     .filter((m) => m.kind === "TaskRun")
     .map((m) => m.metadata.name);
+}
+
+/** The input of the file's first TaskRun, as the example spells it. */
+export function taskRunInput(file: string): unknown {
+  const run = manifests(file).find((m) => m.kind === "TaskRun");
+  if (!run) throw new Error(`examples/${file} has no TaskRun`);
+  return run.spec?.input;
 }
 
 /** Task names used by the TaskRuns of the valid examples (not under mistakes/). */
