@@ -7,9 +7,22 @@ import { dirname, join } from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { z } from "zod";
-import { InvalidArtifactKeyError } from "../artifacts/keys.ts";
+import { InvalidArtifactKeyError, validateArtifactKey } from "../artifacts/keys.ts";
 import { ArtifactNotFoundError, type ArtifactStore } from "../artifacts/store.ts";
 import { PermanentError, RetryableError } from "../sdk/task.ts";
+
+/** Where a task writes its outputs in artifact storage: a key prefix under the same rules as keys. */
+export const artifactKeyPrefix = z
+  .string()
+  .min(1)
+  .refine((p) => {
+    try {
+      validateArtifactKey(p);
+      return true;
+    } catch {
+      return false;
+    }
+  }, "must be a valid artifact key prefix (no '..', no leading '/')");
 
 export const artifactKeySource = z.object({
   artifactKey: z.string().min(1).describe("A key in artifact storage."),

@@ -5,31 +5,24 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { z } from "zod";
-import { validateArtifactKey } from "../../artifacts/keys.ts";
 import { defineTask, PermanentError } from "../../sdk/task.ts";
-import { artifactKeySource, artifactPrefixSource, spoolSource, urlSource } from "../sources.ts";
+import {
+  artifactKeyPrefix,
+  artifactKeySource,
+  artifactPrefixSource,
+  spoolSource,
+  urlSource,
+} from "../sources.ts";
 import type { Finding, Severity } from "./findings.ts";
 
 const MAX_FINDINGS_IN_RESULT = 100;
 const MAX_FILES_IN_RESULT = 200;
 export const SCANNER_VERSION = "1.0.0";
 
-const reportPrefix = z
-  .string()
-  .min(1)
-  .refine((p) => {
-    try {
-      validateArtifactKey(p);
-      return true;
-    } catch {
-      return false;
-    }
-  }, "must be a valid artifact key prefix (no '..', no leading '/')");
-
 export const scanModelSecurityInput = z.object({
   source: z.union([artifactKeySource, artifactPrefixSource, urlSource]),
   /** Where report.json and report.sarif go; default scans/<idempotency key>. */
-  reportPrefix: reportPrefix.optional(),
+  reportPrefix: artifactKeyPrefix.optional(),
   maxDownloadBytes: z
     .number()
     .int()

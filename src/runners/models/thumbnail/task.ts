@@ -5,9 +5,8 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { z } from "zod";
-import { validateArtifactKey } from "../../artifacts/keys.ts";
 import { defineTask, PermanentError } from "../../sdk/task.ts";
-import { artifactKeySource, spoolSource, urlSource } from "../sources.ts";
+import { artifactKeyPrefix, artifactKeySource, spoolSource, urlSource } from "../sources.ts";
 
 /** Inline images travel inside the TaskRun (etcd): keep them small. */
 export const MAX_INLINE_BYTES = 1024 * 1024;
@@ -23,22 +22,10 @@ const inlineSource = z.object({
     .regex(/^[A-Za-z0-9+/]+={0,2}$/, "must be base64"),
 });
 
-const keyPrefix = z
-  .string()
-  .min(1)
-  .refine((p) => {
-    try {
-      validateArtifactKey(p);
-      return true;
-    } catch {
-      return false;
-    }
-  }, "must be a valid artifact key prefix (no '..', no leading '/')");
-
 export const generateModelThumbnailInput = z.object({
   source: z.union([artifactKeySource, urlSource, inlineSource]),
   /** Thumbnails go to <outputPrefix>/<size>.<format>; default thumbnails/<idempotency key>. */
-  outputPrefix: keyPrefix.optional(),
+  outputPrefix: artifactKeyPrefix.optional(),
   /** Edge lengths in pixels; default: the runner's THUMBNAIL_SIZES (128, 256, 512). */
   sizes: z.array(z.number().int().min(16).max(4096)).min(1).max(10).optional(),
   formats: z
