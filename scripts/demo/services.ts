@@ -2,28 +2,17 @@
 // Redis (results), Postgres with the seeded CDP database, the mail catcher and Prometheus.
 import { execFileSync } from "node:child_process";
 import { chownSync, existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
-import { connect } from "node:net";
 import { join } from "node:path";
 import pg from "pg";
 import { stringify } from "yaml";
 import { migrate } from "../../src/runners/cdp/migrate.ts";
 import { seedCdp } from "../../src/runners/cdp/seed.ts";
 import { REPO_ROOT } from "../../test/cluster/layout.ts";
+import { tcpOpen } from "../../test/harness/services.ts";
 import { logFile, runningPid, startDetached } from "./processes.ts";
 import { type DemoState, paths } from "./state.ts";
 
 export type Outcome = "started" | "reused";
-
-function tcpOpen(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect(port, "127.0.0.1");
-    socket.once("connect", () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once("error", () => resolve(false));
-  });
-}
 
 async function waitUntil(what: string, name: string, probe: () => Promise<boolean>, timeoutMs = 60_000) {
   const deadline = Date.now() + timeoutMs;
