@@ -37,6 +37,9 @@ export function chartValues(state: DemoState) {
     database: { existingSecret: { name: "cdp-database" } },
     // Pods on the process node share the host's network: the operator listens on a free port.
     operator: { httpPort: state.ports.operator, watchNamespaces: [NAMESPACE] },
+    // The local cluster has no volume provisioner: a claim would stay Pending and hold `helm --wait`.
+    // The runners write to a directory on this machine instead (ARTIFACTS_DIR below).
+    artifacts: { persistence: { enabled: false } },
     runner: {
       extraEnv: {
         // Files the tasks produce, on this machine (in a real cluster: artifacts.s3Bucket).
