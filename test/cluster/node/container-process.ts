@@ -37,29 +37,36 @@ export interface ContainerProcess {
 
 // Runs inside the new mount namespace: bind mounts, cd, drop to the container's user, exec.
 // Positional arguments: uid gid groups cwd, then (src dst ro|rw)... --, then the command.
-// Every source and the working directory are opened before anything is mounted and then bound
-// from /proc/self/fd: a volume at /tmp must not hide a source or working directory that lives
-// under /tmp (a checkout, or the cluster's own directory, there). A volume mounted at the working
-// directory itself is the working directory.
+// Every source, the working directory and the PATH's directories are opened before anything is
+// mounted, and bound from /proc/self/fd: a volume at /tmp must not hide a source, a working
+// directory or a Node.js that lives under /tmp (a checkout, the cluster's own directory, a cache
+// there). A volume mounted exactly at one of those paths replaces it, as in a real container.
 const MOUNT_AND_EXEC = `set -e
 uid=$1 gid=$2 groups=$3 cwd=$4; shift 4
 srcs=() dsts=() modes=() fds=()
 while [ "$1" != "--" ]; do srcs+=("$1"); dsts+=("$2"); modes+=("$3"); shift 3; done
 shift
 for i in "\${!srcs[@]}"; do exec {fd}<"\${srcs[$i]}"; fds+=("$fd"); done
-cwdfd=""; if [ -d "$cwd" ]; then exec {cwdfd}<"$cwd"; fi
+keeps=() keepfds=()
+IFS=: read -ra pathdirs <<< "$PATH"
+for k in "$cwd" "\${pathdirs[@]}"; do
+  if [ -d "$k" ]; then exec {fd}<"$k"; keeps+=("$k"); keepfds+=("$fd"); fi
+done
 for i in "\${!srcs[@]}"; do
   src=/proc/self/fd/\${fds[$i]} dst=\${dsts[$i]}
   if [ -d "$src" ]; then mkdir -p "$dst"; else mkdir -p "$(dirname "$dst")"; [ -e "$dst" ] || : > "$dst"; fi
   mount --no-canonicalize --bind "$src" "$dst" || { echo "process-node: cannot mount \${srcs[$i]} at $dst" >&2; exit 125; }
   if [ "\${modes[$i]}" = ro ]; then mount -o remount,bind,ro "$dst"; fi
-  if [ "$dst" = "$cwd" ]; then cwdfd=""; fi
 done
-if [ -n "$cwdfd" ] && ! [ "$cwd" -ef "/proc/self/fd/$cwdfd" ]; then
-  mkdir -p "$cwd" && mount --no-canonicalize --bind "/proc/self/fd/$cwdfd" "$cwd"
-fi
+for i in "\${!keeps[@]}"; do
+  k=\${keeps[$i]} kfd=/proc/self/fd/\${keepfds[$i]} replaced=""
+  for d in "\${dsts[@]}"; do if [ "$d" = "$k" ]; then replaced=1; fi; done
+  if [ -z "$replaced" ] && ! [ "$k" -ef "$kfd" ]; then
+    mkdir -p "$k" && mount --no-canonicalize --bind "$kfd" "$k"
+  fi
+done
 cd "$cwd"
-for fd in "\${fds[@]}" $cwdfd; do exec {fd}<&-; done
+for fd in "\${fds[@]}" "\${keepfds[@]}"; do exec {fd}<&-; done
 if [ -n "$uid" ]; then
   if [ -n "$groups" ]; then exec setpriv --reuid="$uid" --regid="$gid" --groups="$groups" -- "$@"; fi
   exec setpriv --reuid="$uid" --regid="$gid" --clear-groups -- "$@"
