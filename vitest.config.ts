@@ -1,9 +1,11 @@
 import { defineConfig } from "vitest/config";
 
 // Three projects: pure unit tests, integration tests against real servers on loopback (Redis,
-// Postgres, SMTP, moto, a registry), and end-to-end tests on the local Kubernetes cluster.
+// Postgres, SMTP, moto, a registry), and end-to-end tests on the local Kubernetes cluster. The root
+// globalSetup builds dist/ once per run, before the projects' own.
 export default defineConfig({
   test: {
+    globalSetup: ["test/harness/build-setup.ts"],
     projects: [
       { test: { name: "unit", include: ["test/unit/**/*.test.ts"] } },
       {

@@ -2,7 +2,9 @@
 # The project's entry point for people and CI. Every command installs what it needs, idempotently.
 #   bash scripts/dev.sh demo          bring up the local cluster and everything around it, run examples
 #   bash scripts/dev.sh test          lint, type-check, schema drift, then every test
+#   bash scripts/dev.sh build         bundle the runner, operator and HTTP API into dist/ (scripts/build.ts)
 #   bash scripts/dev.sh cluster-up | cluster-down | bench | check | setup
+# Every command that runs dist/ (test, demo, cluster-up, bench) builds it first, so it is never stale.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -57,6 +59,11 @@ setup_binaries() {
 
 setup() { setup_npm; setup_apt; setup_python; setup_binaries; }
 
+build() {
+  step "bundle the entry points into dist/ (rolldown)"
+  node scripts/build.ts
+}
+
 check() {
   step "lint and format (biome)"
   biome check .
@@ -70,9 +77,11 @@ cmd="${1:-}"; shift || true
 case "$cmd" in
   setup) setup ;;
   check) setup_npm; check ;;
+  build) setup_npm; build ;;
   test)
     setup
     check
+    build
     step "tests (vitest: unit, integration, e2e on the local cluster)"
     mkdir -p .cache
     status=0
@@ -80,9 +89,9 @@ case "$cmd" in
     node scripts/test-summary.ts .cache/vitest-report.json || status=$((status == 0 ? 1 : status))
     exit "$status"
     ;;
-  cluster-up) setup_npm; setup_binaries; node test/cluster/cli.ts up "$@" ;;
+  cluster-up) setup_npm; setup_binaries; build; node test/cluster/cli.ts up "$@" ;;
   cluster-down) setup_npm; node test/cluster/cli.ts down "$@" ;;
-  demo) setup; node scripts/demo.ts "$@" ;;
-  bench) setup; node bench/run.ts "$@" ;;
-  *) echo "usage: bash scripts/dev.sh {demo|test|check|setup|cluster-up|cluster-down|bench}" >&2; exit 2 ;;
+  demo) setup; build; node scripts/demo.ts "$@" ;;
+  bench) setup; build; node bench/run.ts "$@" ;;
+  *) echo "usage: bash scripts/dev.sh {demo|test|check|build|setup|cluster-up|cluster-down|bench}" >&2; exit 2 ;;
 esac

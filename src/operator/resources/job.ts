@@ -7,7 +7,8 @@ import type { OperatorConfig } from "../config.ts";
 import { jobName } from "../naming.ts";
 import { CONTAINER_NAME } from "../status.ts";
 
-export const RUNNER_COMMAND = ["node", "src/runners/main.ts"];
+/** The runner bundle in the image (scripts/build.ts; WORKDIR /app). */
+export const RUNNER_COMMAND = ["node", "dist/runner.js"];
 export const INPUT_FILE_DIR = "/var/run/synthetiq/input";
 /** Where runners keep artifacts when no ARTIFACTS_DIR is given (src/runners/config.ts). */
 export const DEFAULT_ARTIFACTS_DIR = "/var/lib/synthetiq/artifacts";

@@ -1,12 +1,13 @@
 // How a container image maps to a local command (pure). The project's runner image
 // (repository ghcr.io/synthetiq/tasks, any tag or digest) runs this checkout: working directory =
-// the repository root (WORKDIR /app in the real image), entrypoint `node src/runners/main.ts` when
-// the container gives no command. Any other image runs its command as given on the host, in a
+// the repository root (WORKDIR /app in the real image), entrypoint `node dist/runner.js` (the
+// bundle scripts/build.ts writes; scripts/dev.sh and the test run build it) when the container
+// gives no command. Any other image runs its command as given on the host, in a
 // per-pod scratch directory. A container's workingDir wins when it exists on the host.
 
 export const RUNNER_IMAGE_REPOSITORY = "ghcr.io/synthetiq/tasks";
 /** The real image's ENTRYPOINT; the Dockerfile must keep the same. */
-export const RUNNER_ENTRYPOINT = ["node", "src/runners/main.ts"];
+export const RUNNER_ENTRYPOINT = ["node", "dist/runner.js"];
 
 /** `ghcr.io/synthetiq/tasks:v1@sha256:...` → `ghcr.io/synthetiq/tasks`. */
 export function imageRepository(image: string): string {

@@ -4,6 +4,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
+import { entryPath } from "../../../scripts/build.ts";
 import { taskQueueSpec } from "../../../src/operator/api/taskqueue.ts";
 import { taskRunSpec } from "../../../src/operator/api/taskrun.ts";
 import { operatorConfigSchema } from "../../../src/operator/config.ts";
@@ -85,8 +86,8 @@ describe("helm template with the default values", () => {
     expect(pod.volumes.find((v: { name: string }) => v.name === tmp.name).emptyDir).toBeDefined();
     expect(container.livenessProbe.httpGet.path).toBe("/healthz");
     expect(container.readinessProbe.httpGet.path).toBe("/readyz");
-    // The command runs a file of this checkout, which the image copies as is.
-    expect(container.command).toEqual(["node", "src/operator/main.ts"]);
+    // The command runs the operator's bundle, which the image builds (scripts/build.ts).
+    expect(container.command).toEqual(["node", "--enable-source-maps", entryPath("operator")]);
   });
 
   it("gives the runners their own service account without an API token", () => {
@@ -401,10 +402,10 @@ describe("the HTTP API", () => {
   }
   const defaults = renderChart();
 
-  it("runs `node src/operator/http-api/main.ts` in its own Deployment, restricted, behind a Service", () => {
+  it("runs `node --enable-source-maps dist/http-api.js` in its own Deployment, restricted, behind a Service", () => {
     const pod = apiPod(defaults);
     const [container] = pod.containers;
-    expect(container.command).toEqual(["node", "src/operator/http-api/main.ts"]);
+    expect(container.command).toEqual(["node", "--enable-source-maps", entryPath("http-api")]);
     expect(container.image).toBe(operatorPodSpec(defaults).containers[0].image);
     expect(pod.securityContext).toMatchObject({
       runAsNonRoot: true,

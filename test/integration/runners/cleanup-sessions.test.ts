@@ -1,10 +1,14 @@
 // email.cleanup_expired_sessions on a real Postgres: the sessions table comes from the repo's
-// migration, applied by the migration runner into a schema of this test's own.
-import { copyFileSync, mkdtempSync, rmSync } from "node:fs";
+// migration, applied by the migration runner into a schema of this test's own. The bundled migration
+// CLI (dist/cdp-migrate.js) finds the .sql files the build copies beside it.
+import { execFile } from "node:child_process";
+import { copyFileSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { promisify } from "node:util";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { builtEntry } from "../../../scripts/build.ts";
 import { MIGRATIONS_DIR, migrate } from "../../../src/runners/cdp/migrate.ts";
 import { cleanupExpiredSessions } from "../../../src/runners/email/cleanup-sessions.ts";
 import { runAttemptInProcess } from "../../../src/runners/sdk/in-process.ts";
@@ -44,6 +48,22 @@ describe("CDP migrations", () => {
     const { rows } = await pool.query("SELECT version, name FROM schema_migrations");
     expect(rows).toEqual([{ version: 1, name: "001_sessions.sql" }]);
     expect(await migrate(pool, migrationsDir)).toEqual([]);
+  });
+
+  it("are applied by the bundled CLI (node dist/cdp-migrate.js), all of them", async () => {
+    const bundleSchema = `${schema}_bundle`;
+    await pool.query(`DROP SCHEMA IF EXISTS ${bundleSchema} CASCADE; CREATE SCHEMA ${bundleSchema}`);
+    try {
+      const url = new URL(inject("databaseUrl"));
+      url.searchParams.set("options", `-c search_path=${bundleSchema}`);
+      const { stdout } = await promisify(execFile)(process.execPath, [builtEntry("cdp-migrate")], {
+        env: { PATH: process.env.PATH ?? "", DATABASE_URL: url.toString() },
+      });
+      const expected = readdirSync(MIGRATIONS_DIR).filter((name) => name.endsWith(".sql"));
+      expect(JSON.parse(stdout)).toMatchObject({ msg: "migrations applied", applied: expected.sort() });
+    } finally {
+      await pool.query(`DROP SCHEMA IF EXISTS ${bundleSchema} CASCADE`);
+    }
   });
 });
 

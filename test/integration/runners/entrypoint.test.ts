@@ -1,11 +1,14 @@
-// The runner entrypoint as a real process (`node src/runners/main.ts` with the Job's env): exit
-// codes, the result record in Redis, SIGTERM and the soft time limit aborting the task's signal.
+// The runner entrypoint as a real process, from the bundle the image runs (`node dist/runner.js`
+// with the Job's env): exit codes, the result record in Redis, SIGTERM and the soft time limit
+// aborting the task's signal, and a task whose library stays outside the bundle (sharp).
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import sharp from "sharp";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, it } from "vitest";
+import { builtEntry } from "../../../scripts/build.ts";
 import { ResultsClient } from "../../../src/runners/results/client.ts";
 import { freePort } from "../../harness/processes.ts";
 import { type SmtpSink, startSmtpSink } from "../../harness/smtp.ts";
@@ -19,7 +22,7 @@ interface RunnerProcess {
 }
 
 function startRunner(env: Record<string, string>): RunnerProcess {
-  const child = spawn(process.execPath, ["src/runners/main.ts"], {
+  const child = spawn(process.execPath, [builtEntry("runner")], {
     env: { PATH: process.env.PATH ?? "", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
@@ -222,5 +225,31 @@ describe("runner entrypoint", () => {
     const runner = startRunner(env);
     expect(await runner.exited).toBe(2);
     expect(String(runner.lines[0]?.msg)).toContain("RESULT_TTL_SECONDS");
+  });
+
+  it("runs a task whose native library stays outside the bundle (sharp, from node_modules)", async () => {
+    const artifactsDir = mkdtempSync(join(tmpdir(), "runner-artifacts-"));
+    try {
+      const image = await sharp({ create: { width: 60, height: 30, channels: 3, background: "#00a" } })
+        .png()
+        .toBuffer();
+      const { env, ref } = jobEnv({
+        TASK_NAME: "models.generate_model_thumbnail",
+        TASK_INPUT: JSON.stringify({
+          source: { base64: image.toString("base64") },
+          sizes: [16],
+          formats: ["png"],
+        }),
+        ARTIFACTS_DIR: artifactsDir,
+      });
+      expect(await startRunner(env).exited).toBe(0);
+      const record = await results.read(ref);
+      expect(record?.output).toMatchObject({
+        source: { format: "png", width: 60, height: 30 },
+        thumbnails: [{ size: 16, format: "png", width: 16, height: 16 }],
+      });
+    } finally {
+      rmSync(artifactsDir, { recursive: true, force: true });
+    }
   });
 });

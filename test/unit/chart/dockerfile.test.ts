@@ -1,10 +1,11 @@
-// The Dockerfile checked without a Docker engine: what it copies exists, what it runs exists, it
-// installs production dependencies only and the sources need nothing else, it runs as non-root on
-// the project's Node major.
+// The Dockerfile checked without a Docker engine: what it copies exists, it ships the bundle that
+// scripts/build.ts writes and runs its entry points, its runtime stage installs production
+// dependencies only and the sources need nothing else, it runs as non-root on the project's Node major.
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { builtinModules } from "node:module";
 import { join, relative } from "node:path";
 import { describe, expect, it } from "vitest";
+import { ENTRY_POINTS, entryPath } from "../../../scripts/build.ts";
 import { REPO_ROOT } from "../../cluster/layout.ts";
 import { RUNNER_ENTRYPOINT } from "../../cluster/node/images.ts";
 
@@ -59,12 +60,19 @@ describe("Dockerfile", () => {
     }
   });
 
-  it("runs the task runner by default, as the process node does, and the operator file exists too", () => {
+  it("builds the bundle in a stage of its own and ships dist/ with the runner as entrypoint, as the process node runs it", () => {
+    const buildStage = instructions.slice(
+      instructions.findIndex((line) => / AS build$/.test(line)),
+      instructions.findIndex((line) => / AS deps$/.test(line)),
+    );
+    expect(buildStage).toContain("RUN node scripts/build.ts");
+    expect(finalStage).toContain("COPY --from=build /app/dist ./dist");
     expect(execForm("ENTRYPOINT")).toEqual(RUNNER_ENTRYPOINT);
+    expect(RUNNER_ENTRYPOINT).toEqual(["node", entryPath("runner")]);
     const workdir = finalStage.find((line) => line.startsWith("WORKDIR "));
     expect(workdir).toBe("WORKDIR /app");
-    for (const file of ["src/runners/main.ts", "src/operator/main.ts"]) {
-      expect(existsSync(join(REPO_ROOT, file)), `${file} exists`).toBe(true);
+    for (const source of Object.values(ENTRY_POINTS)) {
+      expect(existsSync(join(REPO_ROOT, source)), `${source} exists`).toBe(true);
     }
   });
 

@@ -1,0 +1,165 @@
+// The build: bundles the shipped entry points into dist/ (ESM for Node 24) with rolldown, because
+// loading TypeScript source module by module (type stripping, then each dependency file by file)
+// costs the runner's cold start ~45 ms and ~18 MB per large dependency and the operator ~37 MB RSS.
+// Code splitting keeps each task of src/runners/task-loaders.ts in its own chunk, so a runner still
+// loads only the task it runs. Run: node scripts/build.ts (scripts/dev.sh and the tests run it).
+import { execFileSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import { mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { dirname, join, relative } from "node:path";
+import type { Plugin } from "rolldown";
+
+export const REPO_ROOT = join(import.meta.dirname, "..");
+export const DIST_DIR = join(REPO_ROOT, "dist");
+
+/** dist/<name>.js ← source: what the image, the chart, the Jobs and the harnesses run. */
+export const ENTRY_POINTS = {
+  runner: "src/runners/main.ts",
+  operator: "src/operator/main.ts",
+  "http-api": "src/operator/http-api/main.ts",
+  "cdp-migrate": "src/runners/cdp/migrate.ts",
+} as const;
+export type EntryPoint = keyof typeof ENTRY_POINTS;
+
+/**
+ * Left to node_modules at run time: packages that read files beside their own code (pdfkit's fonts
+ * through __dirname), load native code (sharp; pg's optional pg-native), or are large and loaded
+ * only by the task that needs them (the AWS SDK).
+ */
+export const EXTERNAL_PACKAGES = ["sharp", "pdfkit", "pg", "pg-cursor", "@aws-sdk/"];
+
+const MIGRATIONS_SOURCE = "src/runners/cdp/migrations";
+
+/** The path of a built entry point, relative to the repository (or image) root: `dist/runner.js`. */
+export function entryPath(entry: EntryPoint): string {
+  return `dist/${entry}.js`;
+}
+
+/** The absolute path of a built entry point; refuses a missing one with how to build it. */
+export function builtEntry(entry: EntryPoint): string {
+  const path = join(REPO_ROOT, entryPath(entry));
+  if (!existsSync(path)) {
+    throw new Error(
+      `${entryPath(entry)} does not exist: run \`node scripts/build.ts\` (or bash scripts/dev.sh build)`,
+    );
+  }
+  return path;
+}
+
+function isExternal(id: string): boolean {
+  return EXTERNAL_PACKAGES.some((name) =>
+    name.endsWith("/") ? id.startsWith(name) : id === name || id.startsWith(`${name}/`),
+  );
+}
+
+/**
+ * zod's entry point exports all ~60 message locales (`z.locales`); nothing here uses any but English
+ * (zod's default, which it imports on its own), so the bundle holds English only: ~9 MB RSS and
+ * ~25 ms less per runner start.
+ */
+const englishZodLocaleOnly: Plugin = {
+  name: "english-zod-locale-only",
+  load: {
+    filter: { id: /[\\/]zod[\\/]v4[\\/]locales[\\/]index\.js$/ },
+    handler: () => 'export { default as en } from "./en.js";',
+  },
+};
+
+/** src/runners/cdp/migrate.ts reads its .sql files beside itself (import.meta.dirname): dist/migrations. */
+const cdpMigrations: Plugin = {
+  name: "cdp-migrations",
+  async generateBundle() {
+    const dir = join(REPO_ROOT, MIGRATIONS_SOURCE);
+    for (const name of (await readdir(dir)).filter((file) => file.endsWith(".sql")).sort()) {
+      this.emitFile({
+        type: "asset",
+        fileName: `migrations/${name}`,
+        source: await readFile(join(dir, name)),
+      });
+    }
+  },
+};
+
+/**
+ * Builds dist/ in a child process (`node scripts/build.ts`), throwing when the build fails. Tests and
+ * benchmarks use this rather than building in their own process: rolldown peaks at ~600 MB RSS, and
+ * Linux hands a process's peak RSS (ru_maxrss) down to the children it spawns, so every runner
+ * started afterwards would report that as its own peak.
+ */
+export function buildDist(): void {
+  execFileSync(process.execPath, [join(REPO_ROOT, "scripts", "build.ts")], {
+    cwd: REPO_ROOT,
+    stdio: "inherit",
+  });
+}
+
+/**
+ * Builds dist/ and returns the files it holds. Unchanged files are left alone and changed ones are
+ * replaced atomically, so a runner or operator started from dist/ while another test run rebuilds
+ * it never reads half a file; files of earlier builds are removed.
+ */
+async function build(): Promise<string[]> {
+  const { rolldown } = await import("rolldown");
+  const bundle = await rolldown({
+    cwd: REPO_ROOT,
+    input: ENTRY_POINTS,
+    platform: "node",
+    external: isExternal,
+    plugins: [englishZodLocaleOnly, cdpMigrations],
+    onLog(level, log, handler) {
+      // A warning is a bundle that may fail at run time: the build fails instead.
+      if (level === "warn") handler("error", log);
+      else handler(level, log);
+    },
+  });
+  try {
+    // Maps without the sources' text: the operator's command enables them (--enable-source-maps)
+    // for ~2 MB RSS; the runner does not (~7 MB of its 80 MB cold-start budget).
+    const { output } = await bundle.generate({
+      dir: DIST_DIR,
+      format: "esm",
+      sourcemap: true,
+      sourcemapExcludeSources: true,
+    });
+    const files = new Map<string, string | Uint8Array>();
+    for (const file of output) {
+      if (file.type === "asset") files.set(file.fileName, file.source);
+      else {
+        files.set(file.fileName, file.code);
+        if (file.map) files.set(`${file.fileName}.map`, file.map.toString());
+      }
+    }
+    await writeChanged(files);
+    return [...files.keys()].sort();
+  } finally {
+    await bundle.close();
+  }
+}
+
+async function writeChanged(files: ReadonlyMap<string, string | Uint8Array>): Promise<void> {
+  await mkdir(DIST_DIR, { recursive: true });
+  for (const [name, content] of files) {
+    const path = join(DIST_DIR, name);
+    const bytes = typeof content === "string" ? Buffer.from(content) : Buffer.from(content);
+    const current = await readFile(path).catch(() => undefined);
+    if (current?.equals(bytes)) continue;
+    await mkdir(dirname(path), { recursive: true });
+    const temporary = `${path}.${process.pid}.tmp`;
+    await writeFile(temporary, bytes);
+    await rename(temporary, path);
+  }
+  for (const entry of await readdir(DIST_DIR, { recursive: true, withFileTypes: true })) {
+    if (!entry.isFile()) continue;
+    const name = relative(DIST_DIR, join(entry.parentPath, entry.name));
+    if (!files.has(name)) await rm(join(DIST_DIR, name), { force: true });
+  }
+}
+
+if (import.meta.main) {
+  const started = performance.now();
+  const files = await build();
+  const entries = Object.keys(ENTRY_POINTS).map((entry) => entryPath(entry as EntryPoint));
+  console.error(
+    `built ${entries.join(", ")} (${files.length} files in dist/) in ${Math.round(performance.now() - started)} ms`,
+  );
+}
