@@ -55,7 +55,7 @@ export const operatorConfigSchema = z.object({
     host: z.string().default("127.0.0.1"),
     port: z.coerce.number().int().min(0).max(65_535).default(8080),
   }),
-  workers: z.coerce.number().int().min(1).max(64).default(16),
+  workers: z.coerce.number().int().min(1).max(64).default(32),
   /** Seconds without any watch event or bookmark after which a watch is presumed stalled. */
   watchStallSeconds: z.coerce.number().int().min(5).default(90),
   /** Fault injection for end-to-end tests only: die (SIGKILL) right after creating a Job. */

@@ -241,6 +241,13 @@ export function decide(facts: RunFacts): RunDecision {
       return decision;
     }
     status.phase = "Running";
+    if (!previous.attempts?.some((a) => a.attempt === latest.attempt)) {
+      // The pass that created this Job left the status to this one (or died first): record what
+      // it would have written.
+      delete status.nextAttemptTime;
+      status.startTime ??= latest.startTime;
+      condition("Admitted", "True", "Admitted", `attempt ${latest.attempt} admitted`);
+    }
     const stuck = stuckContainer(facts.jobs.find((j) => j.attempt === latest.attempt)?.pod);
     if (stuck) {
       const message = `attempt ${latest.attempt}: container ${stuck.container} cannot start: ${stuck.message}`;

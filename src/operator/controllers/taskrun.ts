@@ -83,7 +83,7 @@ class Caches<T extends KubeObject> {
     return this.informers.flatMap((i) => i.list());
   }
   observe(object: T) {
-    for (const i of this.informers) i.observe(object);
+    this.informers.find((i) => i.covers(object.metadata.namespace))?.observe(object);
   }
   on(handler: Parameters<Informer<T>["on"]>[0]) {
     for (const i of this.informers) i.on(handler);
@@ -111,7 +111,11 @@ export class TaskRunController {
     this.deps = deps;
     const { client, config, metrics, log } = deps;
     this.now = deps.now ?? (() => new Date());
-    this.queue = new WorkQueue({ metrics: metrics.workQueue });
+    // A quarter of the workers may write status while new runs wait for their Jobs (workqueue.ts).
+    this.queue = new WorkQueue({
+      metrics: metrics.workQueue,
+      maxNormalInFlight: Math.max(1, Math.floor(config.workers / 4)),
+    });
     const informers = <T extends KubeObject>(
       resource: string,
       base: string,
@@ -150,8 +154,9 @@ export class TaskRunController {
       return job === undefined ? undefined : `${o.metadata.namespace}/${job}`;
     });
 
+    // A run no pass has written yet still needs its Job: it goes before status bookkeeping.
     this.taskRuns.on((_event, run) => {
-      this.queue.add(keyOf(run));
+      this.queue.add(keyOf(run), run.status?.phase === undefined ? "first" : "normal");
       const parent = run.metadata.labels?.[LABELS.schedule];
       if (parent) this.queue.add(`${run.metadata.namespace}/${parent}`);
     });
@@ -289,8 +294,10 @@ export class TaskRunController {
         ...(queued ? { queued: { annotations: queueAnnotations(run, now) } } : {}),
         queueEnv: queueEnv(defaults),
       });
+      let created: Job | undefined;
       try {
-        await this.deps.client.create(nsPath("/apis/batch/v1", namespace, "jobs"), job);
+        created = await this.deps.client.create<Job>(nsPath("/apis/batch/v1", namespace, "jobs"), job);
+        this.jobs.observe(created);
       } catch (error) {
         if (!isAlreadyExists(error)) throw error;
       }
@@ -307,6 +314,9 @@ export class TaskRunController {
           (now.getTime() - Date.parse(String(run.metadata.creationTimestamp))) / 1000,
         );
       }
+      // The status write waits for the pass the new Job's watch event brings (a normal-lane key),
+      // which derives the same status from the Job: in a burst, every new run's Job comes first.
+      if (created && decision.events.length === 0) return;
     }
     if (decision.deleteJob) {
       try {

@@ -124,6 +124,12 @@ export class Informer<T extends KubeObject> {
     return this.synced;
   }
 
+  /** Whether objects of `namespace` belong to this informer's collection. */
+  covers(namespace: string | undefined) {
+    const scope = /\/namespaces\/([^/]+)\//.exec(this.options.path)?.[1];
+    return scope === undefined || scope === namespace;
+  }
+
   /** Writes a fresher copy (from our own write's response) so the next reconcile sees it. */
   observe(object: T) {
     const key = keyOf(object);

@@ -22,6 +22,7 @@ function facts(run = taskRun(), jobs: RunFacts["jobs"] = [], at = now): RunFacts
     now: at,
   };
 }
+const toIso = (date: Date) => date.toISOString().replace(/\.\d{3}Z$/, "Z");
 const cond = (status: TaskRunStatus, type: string) => status.conditions?.find((c) => c.type === type);
 
 describe("attempt observation", () => {
@@ -102,6 +103,24 @@ describe("deciding a TaskRun's next step", () => {
     const d = decide(facts(run, [{ attempt: 1, job: job("welcome-1", 1) }]));
     expect(d.createAttempt).toBeUndefined();
     expect(d.status.phase).toBe("Running");
+  });
+
+  it("a Job the status does not record yet gets the status its creating pass would have written", () => {
+    // The pass that creates a Job leaves the status write to the pass its watch event brings.
+    const created = decide(facts()).status;
+    const at = new Date("2026-01-01T00:01:02Z");
+    const d = decide(facts(taskRun(), [{ attempt: 1, job: job("welcome-1", 1, undefined, toIso(now)) }], at));
+    expect(d.createAttempt).toBeUndefined();
+    expect(d.status).toMatchObject({
+      phase: created.phase,
+      startTime: created.startTime,
+      attemptCount: 1,
+      resultRef: created.resultRef,
+      attempts: created.attempts,
+    });
+    for (const type of ["InputValid", "Admitted", "Succeeded"]) {
+      expect(cond(d.status, type)).toMatchObject({ ...cond(created, type), lastTransitionTime: toIso(at) });
+    }
   });
 
   it("a container that cannot start shows its waiting reason and the kubelet's message, once as an event", () => {

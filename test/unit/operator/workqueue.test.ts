@@ -77,4 +77,44 @@ describe("work queue", () => {
     expect(queue.length).toBe(0);
     queue.shutDown();
   });
+
+  it("hands out first keys before normal ones, and a normal key that waited long takes turns", async () => {
+    const queue = new WorkQueue({ promoteAfterMs: 30 });
+    queue.add("ns/status-1");
+    queue.add("ns/new-1", "first");
+    queue.add("ns/new-2", "first");
+    expect(await queue.get()).toBe("ns/new-1");
+    await tick(40);
+    queue.add("ns/new-3", "first");
+    // ns/status-1 has waited longer than promoteAfterMs: the lanes alternate.
+    expect(await queue.get()).toBe("ns/status-1");
+    expect(await queue.get()).toBe("ns/new-2");
+    expect(await queue.get()).toBe("ns/new-3");
+  });
+
+  it("processes at most maxNormalInFlight normal keys at once, while first keys use every worker", async () => {
+    const queue = new WorkQueue({ maxNormalInFlight: 1 });
+    let normalActive = 0;
+    let maxNormalActive = 0;
+    let firstActive = 0;
+    let maxFirstActive = 0;
+    const handled: string[] = [];
+    const done = queue.run(4, async (key) => {
+      const first = key.includes("new");
+      if (first) maxFirstActive = Math.max(maxFirstActive, ++firstActive);
+      else maxNormalActive = Math.max(maxNormalActive, ++normalActive);
+      await tick(20);
+      if (first) firstActive--;
+      else normalActive--;
+      handled.push(key);
+    });
+    for (const n of [1, 2, 3]) queue.add(`ns/status-${n}`);
+    for (const n of [1, 2, 3]) queue.add(`ns/new-${n}`, "first");
+    await tick(150);
+    queue.shutDown();
+    await done;
+    expect(maxNormalActive).toBe(1);
+    expect(maxFirstActive).toBe(3);
+    expect(handled).toHaveLength(6);
+  });
 });
