@@ -6,7 +6,6 @@ import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { ApiextensionsV1Api, CoreV1Api, KubeConfig, RbacAuthorizationV1Api } from "@kubernetes/client-node";
 import { parse } from "yaml";
-import { buildDist } from "../scripts/build.ts";
 import { startTaskApi } from "../src/operator/http-api/server.ts";
 import { builtInTasks } from "../src/runners/registry.ts";
 import { testingTasks } from "../src/runners/testing/tasks.ts";
@@ -32,7 +31,6 @@ function summary(label: string, ms: number[]) {
   };
 }
 
-buildDist(); // the operator and its runner pods run dist/
 const cluster = await acquireCluster();
 const redis = await startRedis();
 const kc = new KubeConfig();

@@ -4,8 +4,8 @@
 // Code splitting keeps each task of src/runners/task-loaders.ts in its own chunk, so a runner still
 // loads only the task it runs. Run: node scripts/build.ts (scripts/dev.sh and the tests run it).
 import { execFileSync } from "node:child_process";
-import { existsSync } from "node:fs";
-import { mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { readdirSync, statSync } from "node:fs";
+import { mkdir, readdir, readFile, rename, rm, utimes, writeFile } from "node:fs/promises";
 import { dirname, join, relative } from "node:path";
 import type { Plugin } from "rolldown";
 
@@ -35,15 +35,33 @@ export function entryPath(entry: EntryPoint): string {
   return `dist/${entry}.js`;
 }
 
-/** The absolute path of a built entry point; refuses a missing one with how to build it. */
-export function builtEntry(entry: EntryPoint): string {
-  const path = join(REPO_ROOT, entryPath(entry));
-  if (!existsSync(path)) {
-    throw new Error(
-      `${entryPath(entry)} does not exist: run \`node scripts/build.ts\` (or bash scripts/dev.sh build)`,
-    );
+/** What the bundle is made of: dist/ is stale when one of these changed after its last build. */
+const BUILD_INPUTS = ["src", "scripts/build.ts", "package-lock.json"];
+/** Written by every build, dated when the build started reading its inputs. */
+const BUILD_STAMP = ".built";
+
+function newestInputChange(): number {
+  let newest = 0;
+  for (const input of BUILD_INPUTS) {
+    const path = join(REPO_ROOT, input);
+    const files = statSync(path).isDirectory()
+      ? readdirSync(path, { recursive: true, withFileTypes: true })
+          .filter((entry) => entry.isFile())
+          .map((entry) => join(entry.parentPath, entry.name))
+      : [path];
+    for (const file of files) newest = Math.max(newest, statSync(file).mtimeMs);
   }
-  return path;
+  return newest;
+}
+
+/**
+ * The absolute path of a built entry point. dist/ is built first when it is missing or older than
+ * its inputs, so a harness or a benchmark run on its own never starts a stale bundle.
+ */
+export function builtEntry(entry: EntryPoint): string {
+  const stamp = statSync(join(DIST_DIR, BUILD_STAMP), { throwIfNoEntry: false });
+  if (!stamp || stamp.mtimeMs < newestInputChange()) buildDist();
+  return join(REPO_ROOT, entryPath(entry));
 }
 
 function isExternal(id: string): boolean {
@@ -99,6 +117,7 @@ export function buildDist(): void {
  * it never reads half a file; files of earlier builds are removed.
  */
 async function build(): Promise<string[]> {
+  const started = new Date();
   const { rolldown } = await import("rolldown");
   const bundle = await rolldown({
     cwd: REPO_ROOT,
@@ -129,7 +148,10 @@ async function build(): Promise<string[]> {
         if (file.map) files.set(`${file.fileName}.map`, file.map.toString());
       }
     }
+    files.set(BUILD_STAMP, `${started.toISOString()}\n`);
     await writeChanged(files);
+    // An input changed during the build is newer than the stamp: the next builtEntry() rebuilds.
+    await utimes(join(DIST_DIR, BUILD_STAMP), started, started);
     return [...files.keys()].sort();
   } finally {
     await bundle.close();
