@@ -132,8 +132,9 @@ async function build(): Promise<string[]> {
     },
   });
   try {
-    // Maps without the sources' text: the operator's command enables them (--enable-source-maps)
-    // for ~2 MB RSS; the runner does not (~7 MB of its 80 MB cold-start budget).
+    // Maps without the sources' text, for NODE_OPTIONS=--enable-source-maps when a stack trace
+    // should name src/ files: not on by default, it costs the runner ~7 MB of its 80 MB and the
+    // operator ~8 MB.
     const { output } = await bundle.generate({
       dir: DIST_DIR,
       format: "esm",

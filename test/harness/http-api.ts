@@ -1,5 +1,5 @@
-// Starts the HTTP API as it is deployed (`node --enable-source-maps dist/http-api.js`, HTTP_API_*
-// settings) on a free loopback port, against the test cluster and Redis, with the test-only tasks enabled.
+// Starts the HTTP API as it is deployed (`node dist/http-api.js`, HTTP_API_* settings) on a free
+// loopback port, against the test cluster and Redis, with the test-only tasks enabled.
 import { builtEntry } from "../../scripts/build.ts";
 import { freePort, type ManagedProcess, startProcess, waitFor } from "./processes.ts";
 
@@ -20,24 +20,19 @@ export interface TaskApiProcessOptions {
 
 export async function startTaskApiProcess(options: TaskApiProcessOptions): Promise<RunningTaskApiProcess> {
   const port = await freePort();
-  const child = startProcess(
-    `http-api-${port}`,
-    process.execPath,
-    ["--enable-source-maps", builtEntry("http-api")],
-    {
-      cwd: process.cwd(),
-      env: {
-        ...process.env,
-        KUBECONFIG: options.kubeconfigPath,
-        REDIS_URL: options.redisUrl,
-        HTTP_API_HOST: "127.0.0.1",
-        HTTP_API_PORT: String(port),
-        HTTP_API_DEFAULT_NAMESPACE: options.defaultNamespace,
-        RUNNER_ENABLE_TEST_TASKS: "1",
-        ...options.env,
-      },
+  const child = startProcess(`http-api-${port}`, process.execPath, [builtEntry("http-api")], {
+    cwd: process.cwd(),
+    env: {
+      ...process.env,
+      KUBECONFIG: options.kubeconfigPath,
+      REDIS_URL: options.redisUrl,
+      HTTP_API_HOST: "127.0.0.1",
+      HTTP_API_PORT: String(port),
+      HTTP_API_DEFAULT_NAMESPACE: options.defaultNamespace,
+      RUNNER_ENABLE_TEST_TASKS: "1",
+      ...options.env,
     },
-  );
+  });
   const url = `http://127.0.0.1:${port}`;
   await waitFor(
     `HTTP API on ${url} to serve /healthz`,

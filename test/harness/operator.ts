@@ -1,6 +1,6 @@
-// Starts the operator as it is deployed (`node --enable-source-maps dist/operator.js`, the bundle the
-// test run builds) as a child process against the test cluster, watching one namespace, with the
-// test-only tasks enabled for it and its runners.
+// Starts the operator as it is deployed (`node dist/operator.js`, the bundle the test run builds)
+// as a child process against the test cluster, watching one namespace, with the test-only tasks
+// enabled for it and its runners.
 import { builtEntry } from "../../scripts/build.ts";
 import { freePort, type ManagedProcess, startProcess, waitFor } from "./processes.ts";
 
@@ -29,31 +29,26 @@ export interface OperatorOptions {
 export async function startOperator(options: OperatorOptions): Promise<RunningOperator> {
   const port = await freePort();
   const identity = options.identity ?? `op-${options.namespace}-${port}`;
-  const child = startProcess(
-    `operator-${identity}`,
-    process.execPath,
-    ["--enable-source-maps", builtEntry("operator")],
-    {
-      cwd: process.cwd(),
-      env: {
-        ...process.env,
-        KUBECONFIG: options.kubeconfigPath,
-        REDIS_URL: options.redisUrl,
-        OPERATOR_NAMESPACES: options.namespace,
-        OPERATOR_LEASE_NAMESPACE: options.namespace,
-        OPERATOR_LEASE_NAME: options.leaseName ?? "synthetiq-tasks-operator",
-        OPERATOR_IDENTITY: identity,
-        OPERATOR_HTTP_PORT: String(port),
-        OPERATOR_LEASE_DURATION_SECONDS: "6",
-        OPERATOR_RENEW_DEADLINE_SECONDS: "4",
-        OPERATOR_RETRY_PERIOD_SECONDS: "1",
-        OPERATOR_SOFT_TO_HARD_GRACE_SECONDS: "5",
-        RUNNER_ENABLE_TEST_TASKS: "1",
-        OPERATOR_RUNNER_ENV_RUNNER_ENABLE_TEST_TASKS: "1",
-        ...options.env,
-      },
+  const child = startProcess(`operator-${identity}`, process.execPath, [builtEntry("operator")], {
+    cwd: process.cwd(),
+    env: {
+      ...process.env,
+      KUBECONFIG: options.kubeconfigPath,
+      REDIS_URL: options.redisUrl,
+      OPERATOR_NAMESPACES: options.namespace,
+      OPERATOR_LEASE_NAMESPACE: options.namespace,
+      OPERATOR_LEASE_NAME: options.leaseName ?? "synthetiq-tasks-operator",
+      OPERATOR_IDENTITY: identity,
+      OPERATOR_HTTP_PORT: String(port),
+      OPERATOR_LEASE_DURATION_SECONDS: "6",
+      OPERATOR_RENEW_DEADLINE_SECONDS: "4",
+      OPERATOR_RETRY_PERIOD_SECONDS: "1",
+      OPERATOR_SOFT_TO_HARD_GRACE_SECONDS: "5",
+      RUNNER_ENABLE_TEST_TASKS: "1",
+      OPERATOR_RUNNER_ENV_RUNNER_ENABLE_TEST_TASKS: "1",
+      ...options.env,
     },
-  );
+  });
   const exited = new Promise<number | null>((resolve) => child.child.once("exit", (code) => resolve(code)));
   const metricsUrl = `http://127.0.0.1:${port}/metrics`;
   const metric = async (name: string, labels: Record<string, string> = {}) => {

@@ -1,5 +1,5 @@
-// The HTTP API as its own process (its own Deployment, or beside the operator):
-// `node src/operator/http-api/main.ts` with HTTP_API_* variables (see docs/http-api.md).
+// The HTTP API as its own process (its own Deployment, or beside the operator): `node dist/http-api.js`
+// (this file bundled by scripts/build.ts) with HTTP_API_* variables (see docs/http-api.md).
 import { taskApiConfigFromEnv } from "./config.ts";
 import { startTaskApi } from "./server.ts";
 

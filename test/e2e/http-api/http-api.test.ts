@@ -1,4 +1,4 @@
-// The HTTP API on the local cluster, run as it is deployed (`node src/operator/http-api/main.ts`)
+// The HTTP API on the local cluster, run as it is deployed (`node dist/http-api.js`)
 // beside the real operator: real service-account tokens (TokenRequest API) checked with
 // TokenReview, real RBAC Roles checked with SubjectAccessReview; 400/401/403/404/409/413/429 and
 // the Idempotency-Key; and submitted tasks really run (Job, runner pod, Redis result), so GET

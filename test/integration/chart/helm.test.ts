@@ -87,7 +87,7 @@ describe("helm template with the default values", () => {
     expect(container.livenessProbe.httpGet.path).toBe("/healthz");
     expect(container.readinessProbe.httpGet.path).toBe("/readyz");
     // The command runs the operator's bundle, which the image builds (scripts/build.ts).
-    expect(container.command).toEqual(["node", "--enable-source-maps", entryPath("operator")]);
+    expect(container.command).toEqual(["node", entryPath("operator")]);
   });
 
   it("gives the runners their own service account without an API token", () => {
@@ -402,10 +402,10 @@ describe("the HTTP API", () => {
   }
   const defaults = renderChart();
 
-  it("runs `node --enable-source-maps dist/http-api.js` in its own Deployment, restricted, behind a Service", () => {
+  it("runs `node dist/http-api.js` in its own Deployment, restricted, behind a Service", () => {
     const pod = apiPod(defaults);
     const [container] = pod.containers;
-    expect(container.command).toEqual(["node", "--enable-source-maps", entryPath("http-api")]);
+    expect(container.command).toEqual(["node", entryPath("http-api")]);
     expect(container.image).toBe(operatorPodSpec(defaults).containers[0].image);
     expect(pod.securityContext).toMatchObject({
       runAsNonRoot: true,
