@@ -141,15 +141,17 @@ async function build(): Promise<string[]> {
       sourcemap: true,
       sourcemapExcludeSources: true,
     });
-    const files = new Map<string, string | Uint8Array>();
+    const files = new Map<string, Uint8Array>();
+    const add = (name: string, content: string | Uint8Array) =>
+      files.set(name, typeof content === "string" ? Buffer.from(content) : content);
     for (const file of output) {
-      if (file.type === "asset") files.set(file.fileName, file.source);
+      if (file.type === "asset") add(file.fileName, file.source);
       else {
-        files.set(file.fileName, file.code);
-        if (file.map) files.set(`${file.fileName}.map`, file.map.toString());
+        add(file.fileName, file.code);
+        if (file.map) add(`${file.fileName}.map`, file.map.toString());
       }
     }
-    files.set(BUILD_STAMP, `${started.toISOString()}\n`);
+    add(BUILD_STAMP, `${started.toISOString()}\n`);
     await writeChanged(files);
     // An input changed during the build is newer than the stamp: the next builtEntry() rebuilds.
     await utimes(join(DIST_DIR, BUILD_STAMP), started, started);
@@ -159,16 +161,15 @@ async function build(): Promise<string[]> {
   }
 }
 
-async function writeChanged(files: ReadonlyMap<string, string | Uint8Array>): Promise<void> {
+async function writeChanged(files: ReadonlyMap<string, Uint8Array>): Promise<void> {
   await mkdir(DIST_DIR, { recursive: true });
   for (const [name, content] of files) {
     const path = join(DIST_DIR, name);
-    const bytes = typeof content === "string" ? Buffer.from(content) : Buffer.from(content);
     const current = await readFile(path).catch(() => undefined);
-    if (current?.equals(bytes)) continue;
+    if (current?.equals(content)) continue;
     await mkdir(dirname(path), { recursive: true });
     const temporary = `${path}.${process.pid}.tmp`;
-    await writeFile(temporary, bytes);
+    await writeFile(temporary, content);
     await rename(temporary, path);
   }
   for (const entry of await readdir(DIST_DIR, { recursive: true, withFileTypes: true })) {

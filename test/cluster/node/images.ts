@@ -4,6 +4,7 @@
 // bundle scripts/build.ts writes; scripts/dev.sh and the test run build it) when the container
 // gives no command. Any other image runs its command as given on the host, in a
 // per-pod scratch directory. A container's workingDir wins when it exists on the host.
+import { join } from "node:path";
 
 export const RUNNER_IMAGE_REPOSITORY = "ghcr.io/synthetiq/tasks";
 /** The real image's ENTRYPOINT; the Dockerfile must keep the same. */
@@ -22,6 +23,7 @@ export interface ImageContext {
   /** Per-pod scratch directory for images other than the runner's. */
   scratchDir: string;
   dirExists(path: string): boolean;
+  fileExists(path: string): boolean;
 }
 
 export interface ContainerLaunch {
@@ -45,5 +47,16 @@ export function mapImage(
   }
   const baseDir = isRunner ? ctx.repoRoot : ctx.scratchDir;
   const cwd = container.workingDir && ctx.dirExists(container.workingDir) ? container.workingDir : baseDir;
-  return { argv: [...entrypoint, ...(container.args ?? [])], cwd };
+  const argv = [...entrypoint, ...(container.args ?? [])];
+  // The image's dist/ is this checkout's build: unbuilt, the pod waits (as on a missing image)
+  // with the fix in its status, and starts once the build is there.
+  const unbuilt = isRunner
+    ? argv.find((arg) => arg.startsWith("dist/") && !ctx.fileExists(join(cwd, arg)))
+    : undefined;
+  if (unbuilt) {
+    throw new ImageMappingError(
+      `container "${container.name}": ${unbuilt} is not built in ${cwd}: run \`node scripts/build.ts\` (bash scripts/dev.sh build)`,
+    );
+  }
+  return { argv, cwd };
 }

@@ -256,6 +256,7 @@ export class PodWorker {
         repoRoot: this.#ctx.repoRoot,
         scratchDir,
         dirExists: (p) => existsSync(p) && statSync(p).isDirectory(),
+        fileExists: (p) => existsSync(p) && statSync(p).isFile(),
       },
     );
     const mounts: Mount[] = (spec.volumeMounts ?? []).map((m) => {
