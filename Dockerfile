@@ -4,7 +4,7 @@
 # it leaves external (sharp with its native binaries for the build platform, pdfkit, pg, the AWS
 # SDK) and nothing else.
 # The entrypoint is the task runner (what the operator's Jobs run); the operator's Deployment sets
-# its own command: node dist/operator.js (the HTTP API's: node dist/http-api.js).
+# its own command: node --max-semi-space-size=4 dist/operator.js (the HTTP API's: node dist/http-api.js).
 ARG NODE_IMAGE=node:24-bookworm-slim
 
 # The bundle, built with the development dependencies (rolldown).

@@ -74,7 +74,7 @@ const plainJob = (namespace: string, name: string, bench = "plain") => ({
           {
             name: "runner",
             image: "ghcr.io/synthetiq/tasks:0.1.0",
-            command: ["node", "src/runners/main.ts"],
+            command: ["node", "dist/runner.js"],
             securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } },
           },
         ],

@@ -17,6 +17,7 @@ import {
   renderChart,
   renderChartRaw,
 } from "../../harness/helm.ts";
+import { OPERATOR_NODE_FLAGS } from "../../harness/operator.ts";
 import { operatorMetrics, selectedMetrics } from "../../harness/promql.ts";
 
 const appVersion = (parseYaml(readFileSync(join(CHART_DIR, "Chart.yaml"), "utf8")) as { appVersion: string })
@@ -86,8 +87,9 @@ describe("helm template with the default values", () => {
     expect(pod.volumes.find((v: { name: string }) => v.name === tmp.name).emptyDir).toBeDefined();
     expect(container.livenessProbe.httpGet.path).toBe("/healthz");
     expect(container.readinessProbe.httpGet.path).toBe("/readyz");
-    // The command runs the operator's bundle, which the image builds (scripts/build.ts).
-    expect(container.command).toEqual(["node", entryPath("operator")]);
+    // The command runs the operator's bundle, which the image builds (scripts/build.ts), with the
+    // same Node flags as the operator the tests and benchmarks run.
+    expect(container.command).toEqual(["node", ...OPERATOR_NODE_FLAGS, entryPath("operator")]);
   });
 
   it("gives the runners their own service account without an API token", () => {
