@@ -2,7 +2,8 @@
 // is free or expired, renew every retry period, give up leadership when a renewal cannot succeed
 // within the renew deadline, and release the lease on shutdown so a standby takes over at once.
 import type { OperatorConfig } from "./config.ts";
-import { isConflict, isNotFound, type KubeClient } from "./kube/client.ts";
+import type { KubeClient } from "./kube/client.ts";
+import { isConflict, isNotFound } from "./kube/errors.ts";
 import type { Logger } from "./log.ts";
 
 interface Lease {

@@ -2,10 +2,11 @@
 // (every bad field at once), create the TaskRun, and resolve an idempotency key that was used
 // before into the same TaskRun, or a conflict when the request differs.
 import type { TaskRun } from "../operator/api/taskrun.ts";
+import { isAlreadyExists } from "../operator/kube/errors.ts";
 import type { TaskDefinition } from "../runners/sdk/task.ts";
 import { IdempotencyConflictError, TaskInputError, UnknownTaskError } from "./errors.ts";
 import { buildTaskRun, type EnqueueOptions, inputProblems, isSameRequest } from "./submission.ts";
-import { KubeStatusError, type TaskRunApi } from "./taskruns.ts";
+import type { TaskRunApi } from "./taskruns.ts";
 
 export interface SubmitDeps {
   taskRuns: TaskRunApi;
@@ -38,8 +39,7 @@ export async function submitTask(
     return { taskRun: await deps.taskRuns.create(built.taskRun), created: true };
   } catch (error) {
     const key = options.idempotencyKey;
-    if (!(error instanceof KubeStatusError && error.reason === "AlreadyExists" && key !== undefined))
-      throw error;
+    if (!(isAlreadyExists(error) && key !== undefined)) throw error;
     const ref = { namespace: options.namespace, name: built.taskRun.metadata.name as string };
     const stored = await deps.taskRuns.get(ref);
     if (!isSameRequest(stored, task, input)) throw new IdempotencyConflictError(key, ref);

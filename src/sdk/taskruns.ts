@@ -11,23 +11,12 @@ import {
 } from "@kubernetes/client-node";
 import { GROUP, VERSION } from "../operator/api/common.ts";
 import { FINISHED_PHASES, type TaskRun, type TaskRunPhase } from "../operator/api/taskrun.ts";
+import { isNotFound, KubeApiError } from "../operator/kube/errors.ts";
 import { TaskRunNotFoundError, type TaskRunRef } from "./errors.ts";
 
 const PLURAL = "taskruns";
 
-/** An error answer of the API server: its HTTP status and its Status reason ("AlreadyExists", ...). */
-export class KubeStatusError extends Error {
-  override readonly name = "KubeStatusError";
-  readonly status: number;
-  readonly reason: string;
-  constructor(status: number, reason: string, message: string) {
-    super(message);
-    this.status = status;
-    this.reason = reason;
-  }
-}
-
-/** The API's Status object out of a client-node ApiException (its body may be text or parsed). */
+/** A KubeApiError with the API's Status out of a client-node ApiException (its body may be text or parsed). */
 export function kubeStatusError(error: unknown, what: string): unknown {
   if (!(error instanceof ApiException)) return error;
   let body: { reason?: string; message?: string } = {};
@@ -40,7 +29,7 @@ export function kubeStatusError(error: unknown, what: string): unknown {
     }
   } else if (raw && typeof raw === "object") body = raw as typeof body;
   const reason = body.reason ?? "Unknown";
-  return new KubeStatusError(error.code, reason, `${what}: ${error.code} ${reason}: ${body.message ?? ""}`);
+  return new KubeApiError(error.code, reason, `${what}: ${error.code} ${reason}: ${body.message ?? ""}`);
 }
 
 export const isFinished = (phase: string | undefined) =>
@@ -85,7 +74,7 @@ export class TaskRunApi {
       })) as TaskRun;
     } catch (error) {
       const mapped = kubeStatusError(error, `get TaskRun ${ref.namespace}/${ref.name}`);
-      if (mapped instanceof KubeStatusError && mapped.status === 404) throw new TaskRunNotFoundError(ref);
+      if (isNotFound(mapped)) throw new TaskRunNotFoundError(ref);
       throw mapped;
     }
   }
@@ -131,7 +120,7 @@ export class TaskRunApi {
       )) as TaskRun;
     } catch (error) {
       const mapped = kubeStatusError(error, `cancel TaskRun ${ref.namespace}/${ref.name}`);
-      if (mapped instanceof KubeStatusError && mapped.status === 404) throw new TaskRunNotFoundError(ref);
+      if (isNotFound(mapped)) throw new TaskRunNotFoundError(ref);
       throw mapped;
     }
   }

@@ -18,9 +18,10 @@ import {
 import { TaskHandle } from "../../sdk/handle.ts";
 import { inputProblems } from "../../sdk/submission.ts";
 import { submitTask } from "../../sdk/submit.ts";
-import { KubeStatusError, type TaskRunApi } from "../../sdk/taskruns.ts";
+import type { TaskRunApi } from "../../sdk/taskruns.ts";
 import { GROUP } from "../api/common.ts";
 import type { TaskRun } from "../api/taskrun.ts";
+import { KubeApiError } from "../kube/errors.ts";
 import type { AccessReview, Caller, TaskRunAction } from "./access.ts";
 import { openApiDocument } from "./openapi.ts";
 import { type RateLimit, TokenBuckets } from "./rate-limit.ts";
@@ -79,7 +80,7 @@ function problemOf(error: unknown): HttpProblem {
   }
   if (body.type === "entity.parse.failed")
     return new HttpProblem(400, "InvalidJson", `request body is not JSON: ${body.message}`);
-  if (error instanceof KubeStatusError && (error.status === 400 || error.status === 422)) {
+  if (error instanceof KubeApiError && (error.status === 400 || error.status === 422)) {
     return new HttpProblem(400, "Rejected", error.message);
   }
   return new HttpProblem(

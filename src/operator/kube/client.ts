@@ -2,21 +2,10 @@
 // streaming watches, and counters of requests by verb (the benchmark reports API writes per run).
 import https from "node:https";
 import { type Connection, inClusterConnection, kubeconfigConnection } from "./connection.ts";
+import { KubeApiError } from "./errors.ts";
 
-export class KubeApiError extends Error {
-  override readonly name = "KubeApiError";
-  readonly status: number;
-  readonly reason: string;
-  constructor(status: number, reason: string, message: string) {
-    super(message);
-    this.status = status;
-    this.reason = reason;
-  }
-}
-
-export const isNotFound = (e: unknown) => e instanceof KubeApiError && e.status === 404;
-export const isConflict = (e: unknown) => e instanceof KubeApiError && e.status === 409;
-export const isAlreadyExists = (e: unknown) => e instanceof KubeApiError && e.reason === "AlreadyExists";
+// bench/ imports the predicates from here; new code imports them from errors.ts.
+export { isAlreadyExists, isConflict, isNotFound } from "./errors.ts";
 
 export interface RequestOptions {
   body?: unknown;

@@ -2,7 +2,8 @@
 // even a bookmark) for `stallMs` is torn down and reopened; 410 Gone relists; failures reconnect
 // with capped, jittered exponential backoff so that many informers never reconnect in a storm.
 
-import { KubeApiError, type KubeClient } from "./client.ts";
+import type { KubeClient } from "./client.ts";
+import { KubeApiError } from "./errors.ts";
 import type { KubeObject } from "./objects.ts";
 
 export type InformerEvent = "added" | "updated" | "deleted";

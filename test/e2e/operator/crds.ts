@@ -2,7 +2,8 @@
 // module (no vitest imports), shared by the e2e tests and the benchmark.
 import { readFileSync } from "node:fs";
 import { parse } from "yaml";
-import { isAlreadyExists, type KubeClient } from "../../../src/operator/kube/client.ts";
+import type { KubeClient } from "../../../src/operator/kube/client.ts";
+import { isAlreadyExists } from "../../../src/operator/kube/errors.ts";
 
 const CRDS = ["crds/taskruns.tasks.synthetiq.io.yaml", "crds/taskqueues.tasks.synthetiq.io.yaml"];
 

@@ -2,7 +2,8 @@
 // for the file, and builders/readers for TaskRuns and their Jobs.
 import { afterAll, beforeAll, inject } from "vitest";
 import type { TaskRun, TaskRunPhase, TaskRunSpec } from "../../../src/operator/api/taskrun.ts";
-import { isNotFound, KubeClient } from "../../../src/operator/kube/client.ts";
+import { KubeClient } from "../../../src/operator/kube/client.ts";
+import { isNotFound } from "../../../src/operator/kube/errors.ts";
 import type { Job } from "../../../src/operator/kube/objects.ts";
 import { useTestNamespace, waitFor } from "../../harness/kube.ts";
 import { applyCrds } from "./crds.ts";
