@@ -11,7 +11,8 @@
 // process starts on a shared two-core machine.
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { isNotFound, KubeClient } from "../src/operator/kube/client.ts";
+import { KubeClient } from "../src/operator/kube/client.ts";
+import { isNotFound } from "../src/operator/kube/errors.ts";
 import { Informer } from "../src/operator/kube/informer.ts";
 import type { Job } from "../src/operator/kube/objects.ts";
 import { acquireCluster, releaseCluster } from "../test/cluster/cluster.ts";

@@ -1,7 +1,8 @@
 // The local cluster for benchmarks: acquire it, a throw-away namespace with the CRDs applied, the
 // operator started for that namespace, and the control-plane processes to watch for CPU and RSS.
 // The cluster is shared with other test runs: its components' figures include their load.
-import { isNotFound, KubeClient } from "../../src/operator/kube/client.ts";
+import { KubeClient } from "../../src/operator/kube/client.ts";
+import { isNotFound } from "../../src/operator/kube/errors.ts";
 import { acquireCluster, releaseCluster, type StartedCluster } from "../../test/cluster/cluster.ts";
 import { readState } from "../../test/cluster/state.ts";
 import { applyCrds } from "../../test/e2e/operator/crds.ts";

@@ -5,7 +5,6 @@ import { type Connection, inClusterConnection, kubeconfigConnection } from "./co
 import { KubeApiError } from "./errors.ts";
 
 // bench/ imports the predicates from here; new code imports them from errors.ts.
-export { isAlreadyExists, isConflict, isNotFound } from "./errors.ts";
 
 export interface RequestOptions {
   body?: unknown;
