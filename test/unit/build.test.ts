@@ -22,6 +22,19 @@ function staticClosure(file: string, seen = new Set<string>()): Set<string> {
   return seen;
 }
 
+/** Every file `file` may ever load: static and dynamic imports, transitively. */
+function fullClosure(file: string, seen = new Set<string>()): Set<string> {
+  if (seen.has(file)) return seen;
+  seen.add(file);
+  for (const imported of [...staticImports(file), ...dynamicImports(file)]) fullClosure(imported, seen);
+  return seen;
+}
+
+const sourcesOf = (file: string) =>
+  existsSync(join(DIST_DIR, `${file}.map`))
+    ? (JSON.parse(read(`${file}.map`)) as { sources: string[] }).sources
+    : [];
+
 /** Every module bundled into dist/, from the source maps (node_modules/... and src/... paths). */
 const bundledModules = readdirSync(DIST_DIR)
   .filter((file) => file.endsWith(".js.map"))
@@ -44,6 +57,13 @@ describe("the bundle (dist/)", () => {
     expect(new Set(taskChunks).size).toBe(productionTasks + 2);
     for (const chunk of taskChunks) expect(startUp).not.toContain(chunk);
     expect(startUp.some((file) => file.startsWith("nodemailer-"))).toBe(false);
+  });
+
+  it("never gives the runner the Kubernetes client, in any task", () => {
+    const runnerModules = [...fullClosure("runner.js")].flatMap(sourcesOf);
+    expect(runnerModules.some((path) => path.includes("/zod/"))).toBe(true);
+    expect(runnerModules.filter((path) => path.includes("@kubernetes/client-node"))).toEqual([]);
+    expect(sourcesOf("http-api.js").some((path) => path.includes("@kubernetes/client-node"))).toBe(true);
   });
 
   it("carries zod's English locale only", () => {
