@@ -5,7 +5,7 @@
 import { cpus } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { buildDist } from "../scripts/build.ts";
+import { ensureBuilt } from "../scripts/build.ts";
 import { describeMachine } from "./lib/machine.ts";
 import { type Report, type Scenario, writeReport } from "./lib/report.ts";
 import { existingBenchScenarios } from "./scenarios/existing-benches.ts";
@@ -38,7 +38,7 @@ export async function runBenchmarks(
   const startedAt = new Date().toISOString();
   const started = performance.now();
   const machine = describeMachine(); // before anything starts: the load average is the machine's own
-  buildDist(); // once, for the scenarios that start the operator and runner pods from dist/
+  ensureBuilt(); // once, for the scenarios that start the operator and runner pods from dist/
   const sizes = options.quick ? QUICK : FULL;
   const existing = existingBenchScenarios({ ...sizes.existing, timeoutMs: SCENARIO_TIMEOUT_MS });
   // Integer-like keys come first in ascending order, then the rest as inserted: 1, 2, 3, 4a, 4b, 5a, 5b, 5c.

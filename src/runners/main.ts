@@ -4,8 +4,8 @@
 //
 // Node's compile cache (NODE_COMPILE_CACHE, else a directory under the OS temp dir) keeps the
 // compiled bundle between runs (10-25 ms per start). It must be enabled before the rest loads,
-// hence the dynamic imports. The task is found through the lazy loader table (task-loaders.ts): only the chunk of
-// the task that runs is loaded, not the whole registry.
+// hence the dynamic imports. The task is found through the lazy loader table (task-loaders.ts):
+// only the chunk of the task that runs is loaded, not the whole registry.
 import { enableCompileCache } from "node:module";
 
 enableCompileCache();

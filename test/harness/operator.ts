@@ -1,7 +1,6 @@
 // Starts the operator as it is deployed (`node --max-semi-space-size=4 dist/operator.js`, the bundle
-// the test run builds)
-// as a child process against the test cluster, watching one namespace, with the test-only tasks
-// enabled for it and its runners.
+// the test run builds) as a child process against the test cluster, watching one namespace, with the
+// test-only tasks enabled for it and its runners.
 import { builtEntry } from "../../scripts/build.ts";
 import { freePort, type ManagedProcess, startProcess, waitFor } from "./processes.ts";
 

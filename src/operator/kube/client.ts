@@ -4,8 +4,6 @@ import https from "node:https";
 import { type Connection, inClusterConnection, kubeconfigConnection } from "./connection.ts";
 import { KubeApiError } from "./errors.ts";
 
-// bench/ imports the predicates from here; new code imports them from errors.ts.
-
 export interface RequestOptions {
   body?: unknown;
   contentType?: string;
