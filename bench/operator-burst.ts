@@ -1,14 +1,18 @@
-// Benchmark (not a test): 1,000 TaskRuns of a no-op task → how fast the operator turns them into
-// Jobs, side by side with 1,000 plain Jobs created directly in the same run. Reports TaskRun→Job
-// latency p50/p99, time until all Jobs exist, API writes per attempt, and the operator's RSS; then
-// the same latency for runs created one at a time (no queueing), again beside plain Jobs.
-// Latency is to the Job's first watch event, from the TaskRun (or plain Job) being created (its
-// create call answered) and, beside it, from the create call being sent. Both kinds are warmed up
-// first: a fresh API server serves its first thousand custom resources about three times slower.
-//   node bench/operator-burst.ts [--count 1000] [--concurrency 20] [--sequential 50] [--warmup 300]
+// Benchmark (not a test): TaskRuns of a no-op task → how fast the operator turns them into Jobs,
+// beside plain Jobs created directly and beside the least any TaskRun → Job controller can do
+// (bench/lib/relay-controller.ts: no validation, no status, a minimal Job), which is the lower bound
+// on this cluster. Three loads: a burst (--concurrency creates in flight, each sent when the last
+// was answered: it saturates a small control plane), a steady stream (--rate creates a second,
+// each sent on time whatever the others do) and one at a time.
+// Latency runs from the TaskRun (or plain Job) existing, its create call answered, to the Job
+// existing: its create call answered (the operator's debug log, the relay's own clock), and to the
+// Job's first watch event here. Both kinds are warmed up first: a fresh API server serves its first
+// thousand custom resources about three times slower.
+//   node bench/operator-burst.ts [--count 1000] [--concurrency 20] [--rate 50] [--sequential 50] [--warmup 300]
 // The operator inherits this process's environment: OPERATOR_WORKERS=64 or NODE_OPTIONS try settings.
-// Pods are held back by a ResourceQuota (pods: 0): this measures the control path, not 2,000
+// Pods are held back by a ResourceQuota (pods: 0): this measures the control path, not thousands of
 // process starts on a shared two-core machine.
+import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { KubeClient } from "../src/operator/kube/client.ts";
@@ -19,17 +23,20 @@ import { acquireCluster, releaseCluster } from "../test/cluster/cluster.ts";
 import { applyCrds } from "../test/e2e/operator/crds.ts";
 import { startOperator } from "../test/harness/operator.ts";
 import { emitResult } from "./lib/child.ts";
+import { minimalJob } from "./lib/minimal-job.ts";
 
 const { values } = parseArgs({
   options: {
     count: { type: "string", default: "1000" },
     concurrency: { type: "string", default: "20" },
+    rate: { type: "string", default: "50" },
     sequential: { type: "string", default: "50" },
     warmup: { type: "string", default: "300" },
   },
 });
 const COUNT = Number(values.count);
 const CONCURRENCY = Number(values.concurrency);
+const RATE = Number(values.rate);
 const SEQUENTIAL = Number(values.sequential);
 const WARMUP = Number(values.warmup);
 
@@ -38,6 +45,8 @@ const percentile = (sorted: number[], p: number) =>
   sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? NaN;
 const progress = (message: string) => process.stderr.write(`[operator-burst] ${message}\n`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** Epoch milliseconds with sub-millisecond precision: comparable with the operator's and relay's clocks. */
+const now = () => performance.timeOrigin + performance.now();
 
 async function pool(count: number, concurrency: number, work: (i: number) => Promise<void>) {
   let next = 0;
@@ -61,28 +70,43 @@ const taskRun = (name: string, labels: Record<string, string> = {}) => ({
   spec: { task: "testing.noop", input: {} },
 });
 
-const plainJob = (namespace: string, name: string, bench = "plain") => ({
-  apiVersion: "batch/v1",
-  kind: "Job",
-  metadata: { name, namespace, labels: { bench } },
-  spec: {
-    backoffLimit: 0,
-    template: {
-      spec: {
-        restartPolicy: "Never",
-        securityContext: { runAsNonRoot: true, runAsUser: 65532, seccompProfile: { type: "RuntimeDefault" } },
-        containers: [
-          {
-            name: "runner",
-            image: "ghcr.io/synthetiq/tasks:0.1.0",
-            command: ["node", "dist/runner.js"],
-            securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } },
-          },
-        ],
-      },
+/** Per Job name, a time (epoch ms). */
+type Times = Map<string, number>;
+
+/** When the operator's create call for each Job was answered, from its debug log ("job created"). */
+function jobsCreatedByOperator(logFile: string, namespace: string): Times {
+  const created: Times = new Map();
+  for (const line of readFileSync(logFile, "utf8").split("\n")) {
+    if (!line.includes('"job created"')) continue;
+    const entry = JSON.parse(line) as { time: string; namespace?: string; job?: string };
+    if (entry.namespace === namespace && entry.job) created.set(entry.job, Date.parse(entry.time));
+  }
+  return created;
+}
+
+/** Starts the relay controller (bench/lib/relay-controller.ts) on `namespace`; stop() returns its times. */
+async function startRelay(kubeconfig: string, namespace: string) {
+  const child = spawn(process.execPath, ["bench/lib/relay-controller.ts", kubeconfig, namespace], {
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let stdout = "";
+  child.stdout.on("data", (chunk: Buffer) => (stdout += chunk));
+  const exited = new Promise<number | null>((resolve) => child.once("exit", resolve));
+  await new Promise<void>((resolve, reject) => {
+    child.stderr.on("data", (chunk: Buffer) => {
+      if (String(chunk).includes("relay ready")) resolve();
+      else process.stderr.write(chunk);
+    });
+    void exited.then((code) => reject(new Error(`relay controller exited (${code}) before it was ready`)));
+  });
+  return {
+    async stop(): Promise<Times> {
+      child.kill("SIGTERM");
+      await exited;
+      return new Map(Object.entries(JSON.parse(stdout) as Record<string, number>));
     },
-  },
-});
+  };
+}
 
 async function main() {
   const cluster = await acquireCluster();
@@ -100,11 +124,11 @@ async function main() {
     });
 
     // Every Job's first appearance, as a watcher in this process sees it.
-    const seen = new Map<string, number>();
+    const watched: Times = new Map();
     const jobs = new Informer<Job>(client, { path: jobsPath, stallMs: 90_000, log: quiet });
     jobs.on((event, job) => {
-      if (event === "added" && !seen.has(job.metadata.name ?? ""))
-        seen.set(job.metadata.name ?? "", performance.now());
+      if (event === "added" && !watched.has(job.metadata.name ?? ""))
+        watched.set(job.metadata.name ?? "", now());
     });
     await jobs.start();
     /** Deletes a labelled collection and waits until it is gone. */
@@ -113,84 +137,102 @@ async function main() {
       while ((await client.list<{ items: unknown[] }>(collection, { labelSelector })).items.length)
         await sleep(200);
     };
-    /** Sorted latencies from each time in `from` (by Job name) to the Job's watch event. */
-    const latenciesOf = (from: Map<string, number>) =>
-      [...from].map(([job, t]) => (seen.get(job) ?? NaN) - t).sort((a, b) => a - b);
+    /** Sorted latencies from each Job's time in `from` to its time in `to`. */
+    const latencies = (from: Times, to: Times) =>
+      [...from].map(([job, t]) => (to.get(job) ?? NaN) - t).sort((a, b) => a - b);
+    const plainJob = (name: string, bench: string) => minimalJob(namespace, name, { bench });
+
     /**
-     * Creates `COUNT` objects, CONCURRENCY at a time, and waits for each one's Job. Returns when each
-     * create call was sent and answered, and the times until all calls were answered and all Jobs seen.
+     * Creates COUNT objects, in a burst (CONCURRENCY in flight) or a steady stream (RATE a second),
+     * and waits for each one's Job. Returns, by Job name, when each create call was sent and
+     * answered, and the times until all calls were answered and all Jobs seen.
      */
-    const burst = async (create: (i: number) => Promise<string>) => {
-      const sent = new Map<string, number>();
-      const created = new Map<string, number>();
-      const start = performance.now();
-      await pool(COUNT, CONCURRENCY, async (i) => {
-        const t = performance.now();
+    const load = async (kind: "burst" | "steady", create: (i: number) => Promise<string>) => {
+      const sent: Times = new Map();
+      const created: Times = new Map();
+      const start = now();
+      const one = async (i: number) => {
+        const t = now();
         const job = await create(i);
         sent.set(job, t);
-        created.set(job, performance.now());
-      });
-      const createsDone = performance.now() - start;
-      while ([...created.keys()].some((job) => !seen.has(job))) await sleep(20);
-      const allJobs = Math.max(...[...created.keys()].map((job) => seen.get(job) ?? NaN)) - start;
-      return { fromCreated: latenciesOf(created), fromSent: latenciesOf(sent), createsDone, allJobs };
+        created.set(job, now());
+      };
+      if (kind === "burst") await pool(COUNT, CONCURRENCY, one);
+      else
+        await Promise.all(
+          Array.from({ length: COUNT }, async (_, i) => {
+            await sleep(Math.max(0, start + (i * 1000) / RATE - now()));
+            await one(i);
+          }),
+        );
+      const createsDone = now() - start;
+      while ([...created.keys()].some((job) => !watched.has(job))) await sleep(20);
+      const allJobs = Math.max(...[...created.keys()].map((job) => watched.get(job) ?? NaN)) - start;
+      return { sent, created, createsDone, allJobs };
     };
     /** Creates `count` objects one at a time, each once the previous one's Job has been seen. */
     const oneAtATime = async (count: number, create: (i: number) => Promise<string>) => {
-      const created = new Map<string, number>();
+      const created: Times = new Map();
       for (let i = 0; i < count; i++) {
         const job = await create(i);
-        created.set(job, performance.now());
-        while (!seen.has(job)) await sleep(2);
+        created.set(job, now());
+        while (!watched.has(job)) await sleep(2);
       }
-      return latenciesOf(created);
+      return latencies(created, watched);
+    };
+    const createTaskRun = (prefix: string, bench?: string) => async (i: number) => {
+      await client.create(taskRuns, taskRun(`${prefix}-${i}`, bench ? { bench } : {}));
+      return `${prefix}-${i}-a1`;
+    };
+    const createPlainJob = (prefix: string) => async (i: number) => {
+      await client.create(jobsPath, plainJob(`${prefix}-${i}`, "plain"));
+      return `${prefix}-${i}`;
     };
 
     progress(`namespace ${namespace}: warming up the API server with ${WARMUP} TaskRuns and ${WARMUP} Jobs`);
     await pool(WARMUP, CONCURRENCY, async (i) => {
       await client.create(taskRuns, taskRun(`warmup-${i}`, { bench: "warmup" }));
-      await client.create(jobsPath, plainJob(namespace, `warmup-${i}`, "warmup"));
+      await client.create(jobsPath, plainJob(`warmup-${i}`, "warmup"));
     });
     await deleteAll(taskRuns, "bench=warmup");
     await deleteAll(jobsPath, "bench=warmup");
 
     // 1. Plain Jobs, created directly.
-    progress(`creating ${COUNT} plain Jobs`);
-    const plain = await burst(async (i) => {
-      await client.create(jobsPath, plainJob(namespace, `plain-${i}`));
-      return `plain-${i}`;
-    });
-    const plainOneByOne = await oneAtATime(SEQUENTIAL, async (i) => {
-      await client.create(jobsPath, plainJob(namespace, `seqplain-${i}`));
-      return `seqplain-${i}`;
-    });
-    // The Job controller keeps retrying the held plain Jobs' pods: gone first, so that the TaskRun
-    // phase does not share the API server with that load.
-    progress(`plain Jobs all seen after ${(plain.allJobs / 1000).toFixed(2)} s; deleting them`);
+    progress(`plain Jobs: a burst of ${COUNT}, ${COUNT} at ${RATE}/s, ${SEQUENTIAL} one at a time`);
+    const plainBurst = await load("burst", createPlainJob("plain-b"));
+    const plainSteady = await load("steady", createPlainJob("plain-s"));
+    const plainOneByOne = await oneAtATime(SEQUENTIAL, createPlainJob("plain-o"));
+    // The Job controller keeps retrying the held Jobs' pods: gone first, so that the next phase
+    // does not share the API server with that load.
     await deleteAll(jobsPath, "bench=plain");
 
-    // 2. TaskRuns through the operator.
-    progress("starting the operator");
+    // 2. TaskRuns through the relay controller: the lower bound.
+    progress(`relay controller: a burst of ${COUNT} TaskRuns`);
+    const relay = await startRelay(cluster.kubeconfig, namespace);
+    const relayBurst = await load("burst", createTaskRun("relay", "relay"));
+    const relayCreated = await relay.stop();
+    await deleteAll(taskRuns, "bench=relay");
+    await deleteAll(jobsPath, "bench=relay");
+
+    // 3. TaskRuns through the operator.
+    progress(`operator: a burst of ${COUNT} TaskRuns`);
     operator = await startOperator({
       kubeconfigPath: cluster.kubeconfig,
       redisUrl: "redis://127.0.0.1:6379",
       namespace,
       identity: "bench",
-      env: { OPERATOR_LEADER_ELECTION: "true" },
+      env: { OPERATOR_LEADER_ELECTION: "true", OPERATOR_DEBUG: "1" },
     });
     const pid = operator.process.child.pid ?? 0;
     const requestsBefore = await requestsByVerb(operator.metricsUrl);
-    const runs = await burst(async (i) => {
-      await client.create(taskRuns, taskRun(`tr-${i}`));
-      return `tr-${i}-a1`;
-    });
+    const burst = await load("burst", createTaskRun("tr-b"));
     progress("all Jobs seen; waiting for the operator's writes to settle");
     // Let the status writes settle, then count what the operator wrote.
     let last = -1;
     for (let stable = 0; stable < 3; await sleep(1_000)) {
-      const now = (await requestsByVerb(operator.metricsUrl)).writes;
-      stable = now === last ? stable + 1 : 0;
-      last = now;
+      const writes = (await requestsByVerb(operator.metricsUrl)).writes;
+      stable = writes === last ? stable + 1 : 0;
+      last = writes;
     }
     const requestsAfter = await requestsByVerb(operator.metricsUrl);
     const rss = rssOf(pid);
@@ -201,12 +243,15 @@ async function main() {
     const passes = await metric("synthetiq_operator_workqueue_work_duration_seconds_count");
     const queueWaitMs = await mean("synthetiq_operator_workqueue_latency_seconds");
     const reconcileMs = await mean("synthetiq_operator_workqueue_work_duration_seconds");
-    progress(`creating ${SEQUENTIAL} TaskRuns one at a time`);
-    const runsOneByOne = await oneAtATime(SEQUENTIAL, async (i) => {
-      await client.create(taskRuns, taskRun(`seqtr-${i}`));
-      return `seqtr-${i}-a1`;
-    });
+    // The Job controller keeps retrying the held pods of the burst's Jobs, with a growing backoff:
+    // gone first (the TaskRuns take their Jobs with them), so that the steady stream runs alone.
+    await deleteAll(taskRuns, "");
+    await deleteAll(jobsPath, "");
+    progress(`operator: ${COUNT} TaskRuns at ${RATE}/s, ${SEQUENTIAL} one at a time`);
+    const steady = await load("steady", createTaskRun("tr-s"));
+    const oneByOne = await oneAtATime(SEQUENTIAL, createTaskRun("tr-o"));
     jobs.stop();
+    const operatorCreated = jobsCreatedByOperator(operator.process.logFile, namespace);
     const events = await client.list<{ items: unknown[] }>(`/api/v1/namespaces/${namespace}/events`, {
       fieldSelector: "involvedObject.kind=TaskRun",
     });
@@ -214,52 +259,100 @@ async function main() {
     const writes = requestsAfter.writes - requestsBefore.writes;
     const reads = delta("get") + delta("list");
 
-    const ms = (x: number) => `${x.toFixed(1)} ms`;
+    // Each figure: sorted latencies (ms) or a time (ms).
+    const figures = {
+      plain: {
+        burstSentToWatched: latencies(plainBurst.sent, watched),
+        burstCreatedToWatched: latencies(plainBurst.created, watched),
+        steadyCreatedToWatched: latencies(plainSteady.created, watched),
+        oneByOne: plainOneByOne,
+      },
+      relay: {
+        burstCreatedToCreated: latencies(relayBurst.created, relayCreated),
+        burstCreatedToWatched: latencies(relayBurst.created, watched),
+        burstSentToWatched: latencies(relayBurst.sent, watched),
+      },
+      operator: {
+        burstCreatedToCreated: latencies(burst.created, operatorCreated),
+        burstCreatedToWatched: latencies(burst.created, watched),
+        burstSentToWatched: latencies(burst.sent, watched),
+        steadyCreatedToCreated: latencies(steady.created, operatorCreated),
+        steadyCreatedToWatched: latencies(steady.created, watched),
+        oneByOne,
+      },
+    };
+    const ms = (x: number) => (Number.isNaN(x) ? "–" : `${x.toFixed(1)} ms`);
     const s = (x: number) => `${(x / 1000).toFixed(2)} s`;
-    const row = (b: typeof plain, oneByOne: number[]) => ({
-      "all Jobs exist": s(b.allJobs),
-      "create calls done": s(b.createsDone),
-      "created → Job p50": ms(percentile(b.fromCreated, 0.5)),
-      "created → Job p99": ms(percentile(b.fromCreated, 0.99)),
-      "sent → Job p50": ms(percentile(b.fromSent, 0.5)),
-      "sent → Job p99": ms(percentile(b.fromSent, 0.99)),
-      [`one at a time p50 (${SEQUENTIAL})`]: ms(percentile(oneByOne, 0.5)),
-      [`one at a time p99 (${SEQUENTIAL})`]: ms(percentile(oneByOne, 0.99)),
+    const p = (sorted: number[] | undefined, q: number) => ms(sorted ? percentile(sorted, q) : NaN);
+    const row = (pick: (f: Record<string, number[]>) => number[] | undefined, q: number) => ({
+      "plain Jobs": p(pick(figures.plain), q),
+      relay: p(pick(figures.relay), q),
+      operator: p(pick(figures.operator), q),
     });
     console.log(
-      `\noperator burst: ${COUNT} TaskRuns vs ${COUNT} plain Jobs, ${CONCURRENCY} creates in flight\n` +
-        "created → Job: from the create call's answer (the object exists) to the Job's watch event;\n" +
-        "sent → Job: from the create call being sent (for a plain Job, the create call plus its watch event)\n",
+      `\noperator burst: ${COUNT} TaskRuns vs ${COUNT} plain Jobs, and vs the relay controller (the lower bound)\n` +
+        `burst: ${CONCURRENCY} creates in flight; steady: ${RATE} creates a second; created = the create call answered\n` +
+        "→ created: the Job's create call answered; → watched: the Job's first watch event here\n",
     );
-    console.table({ "plain Jobs": row(plain, plainOneByOne), TaskRuns: row(runs, runsOneByOne) });
+    console.table({
+      "burst: all Jobs exist": {
+        "plain Jobs": s(plainBurst.allJobs),
+        relay: s(relayBurst.allJobs),
+        operator: s(burst.allJobs),
+      },
+      "burst: create calls done": {
+        "plain Jobs": s(plainBurst.createsDone),
+        relay: s(relayBurst.createsDone),
+        operator: s(burst.createsDone),
+      },
+      "burst: created → created p50": row((f) => f.burstCreatedToCreated, 0.5),
+      "burst: created → created p99": row((f) => f.burstCreatedToCreated, 0.99),
+      "burst: created → watched p50": row((f) => f.burstCreatedToWatched, 0.5),
+      "burst: created → watched p99": row((f) => f.burstCreatedToWatched, 0.99),
+      "burst: sent → watched p50": row((f) => f.burstSentToWatched, 0.5),
+      [`steady ${RATE}/s: created → created p50`]: row((f) => f.steadyCreatedToCreated, 0.5),
+      [`steady ${RATE}/s: created → created p99`]: row((f) => f.steadyCreatedToCreated, 0.99),
+      [`steady ${RATE}/s: created → watched p50`]: row((f) => f.steadyCreatedToWatched, 0.5),
+      [`steady ${RATE}/s: created → watched p99`]: row((f) => f.steadyCreatedToWatched, 0.99),
+      [`one at a time (${SEQUENTIAL}): created → watched p50`]: row((f) => f.oneByOne, 0.5),
+      [`one at a time (${SEQUENTIAL}): created → watched p99`]: row((f) => f.oneByOne, 0.99),
+    });
     console.log(
-      `ratio (TaskRuns / plain Jobs, time until all ${COUNT} Jobs exist): ${(runs.allJobs / plain.allJobs).toFixed(2)}x`,
+      `ratio (time until all ${COUNT} Jobs exist in the burst): operator / plain Jobs ${(burst.allJobs / plainBurst.allJobs).toFixed(2)}x, operator / relay ${(burst.allJobs / relayBurst.allJobs).toFixed(2)}x`,
     );
     console.log(
-      `operator API requests per TaskRun: ${(writes / COUNT).toFixed(2)} writes (create ${delta("create")}, update ${delta("update")}, patch ${delta("patch")}, delete ${delta("delete")}; of the creates, ${events.items.length} are Events), ${(reads / COUNT).toFixed(2)} reads`,
+      `operator API requests per TaskRun in the burst: ${(writes / COUNT).toFixed(2)} writes (create ${delta("create")}, update ${delta("update")}, patch ${delta("patch")}, delete ${delta("delete")}; of the creates, ${events.items.length} are Events), ${(reads / COUNT).toFixed(2)} reads`,
     );
-    console.log(`operator RSS: ${rss.rssMb.toFixed(0)} MB now, ${rss.peakMb.toFixed(0)} MB peak`);
+    console.log(`operator RSS after the burst: ${rss.rssMb.toFixed(0)} MB, ${rss.peakMb.toFixed(0)} MB peak`);
     console.log(
-      `operator work queue: ${passes} reconcile passes, mean wait in the queue ${ms(queueWaitMs)}, mean reconcile ${ms(reconcileMs)}`,
+      `operator work queue in the burst: ${passes} reconcile passes, mean wait in the queue ${ms(queueWaitMs)}, mean reconcile ${ms(reconcileMs)}`,
     );
     console.log(
       `targets: p50 < 50 ms, p99 < 250 ms, all Jobs < 10 s, ≤ 4 writes per attempt, RSS < 150 MB (log: ${operator.process.logFile})`,
     );
     const round = (x: number) => Math.round(x * 10) / 10;
+    const q = (sorted: number[], at: number) => round(percentile(sorted, at));
     emitResult({
       bench: "operator-burst",
       count: COUNT,
-      createdToJobP50Ms: round(percentile(runs.fromCreated, 0.5)),
-      createdToJobP99Ms: round(percentile(runs.fromCreated, 0.99)),
-      sentToJobP50Ms: round(percentile(runs.fromSent, 0.5)),
-      sentToJobP99Ms: round(percentile(runs.fromSent, 0.99)),
-      allJobsSeconds: round(runs.allJobs / 1000),
-      createsDoneSeconds: round(runs.createsDone / 1000),
-      plainSentToJobP50Ms: round(percentile(plain.fromSent, 0.5)),
-      plainSentToJobP99Ms: round(percentile(plain.fromSent, 0.99)),
-      plainAllJobsSeconds: round(plain.allJobs / 1000),
-      oneAtATimeP50Ms: round(percentile(runsOneByOne, 0.5)),
-      plainOneAtATimeP50Ms: round(percentile(plainOneByOne, 0.5)),
+      concurrency: CONCURRENCY,
+      rate: RATE,
+      burstCreatedToCreatedP50Ms: q(figures.operator.burstCreatedToCreated, 0.5),
+      burstCreatedToCreatedP99Ms: q(figures.operator.burstCreatedToCreated, 0.99),
+      burstCreatedToWatchedP50Ms: q(figures.operator.burstCreatedToWatched, 0.5),
+      burstCreatedToWatchedP99Ms: q(figures.operator.burstCreatedToWatched, 0.99),
+      allJobsSeconds: round(burst.allJobs / 1000),
+      createsDoneSeconds: round(burst.createsDone / 1000),
+      relayCreatedToCreatedP50Ms: q(figures.relay.burstCreatedToCreated, 0.5),
+      relayCreatedToCreatedP99Ms: q(figures.relay.burstCreatedToCreated, 0.99),
+      relayAllJobsSeconds: round(relayBurst.allJobs / 1000),
+      plainSentToWatchedP50Ms: q(figures.plain.burstSentToWatched, 0.5),
+      plainAllJobsSeconds: round(plainBurst.allJobs / 1000),
+      steadyCreatedToCreatedP50Ms: q(figures.operator.steadyCreatedToCreated, 0.5),
+      steadyCreatedToCreatedP99Ms: q(figures.operator.steadyCreatedToCreated, 0.99),
+      steadyPlainCreatedToWatchedP50Ms: q(figures.plain.steadyCreatedToWatched, 0.5),
+      oneAtATimeP50Ms: q(oneByOne, 0.5),
+      plainOneAtATimeP50Ms: q(plainOneByOne, 0.5),
       writesPerTaskRun: round(writes / COUNT),
       readsPerTaskRun: round(reads / COUNT),
       operatorRssMb: Math.round(rss.rssMb),

@@ -4,11 +4,14 @@
 import { builtInTasks } from "../runners/registry.ts";
 import { attemptResultKey } from "../runners/results/keys.ts";
 import { createQueueMetrics } from "./admission/metrics.ts";
+import { LABELS } from "./api/common.ts";
 import { configFromEnv } from "./config.ts";
 import { TaskQueueController } from "./controllers/taskqueue.ts";
 import { TaskRunController } from "./controllers/taskrun.ts";
 import { startHttpServer } from "./http.ts";
+import { byLabel, Caches, cacheSettings } from "./kube/caches.ts";
 import { KubeClient } from "./kube/client.ts";
+import type { Job } from "./kube/objects.ts";
 import { LeaderElector } from "./leader.ts";
 import { jsonLogger } from "./log.ts";
 import { createMetrics } from "./metrics.ts";
@@ -22,11 +25,24 @@ async function main() {
   const metrics = createMetrics();
   client.onRequest = (verb, resource) => metrics.apiRequests.inc({ verb, resource });
   const catalog = catalogOf(builtInTasks.values());
+  // Attempt Jobs, read by both controllers: one watch and one copy of each (kube/caches.ts).
+  const jobs = new Caches<Job>(
+    client,
+    cacheSettings(config, log, (resource, cause) => metrics.watchRestarts.inc({ resource, cause })),
+    {
+      resource: "jobs",
+      base: "/apis/batch/v1",
+      plural: "jobs",
+      labelSelector: LABELS.taskRun,
+      indexes: { taskRun: byLabel(LABELS.taskRun), queue: byLabel(LABELS.queue) },
+    },
+  );
   const queues = new TaskQueueController({
     client,
     config,
     metrics: createQueueMetrics(metrics.registry),
     log: log.with({ controller: "taskqueue" }),
+    jobs,
     onWaitingChanged: (taskRun) => controller.queue.add(taskRun),
   });
   const controller = new TaskRunController({
@@ -37,6 +53,7 @@ async function main() {
     log,
     resultKey: (run, attempt) => attemptResultKey(run, attempt),
     admission: queues,
+    jobs,
   });
   const elector = new LeaderElector(client, config.leaderElection, log);
   let started = false;
@@ -58,6 +75,7 @@ async function main() {
     log.info("operator stopping", { why });
     await controller.stop().catch(() => {});
     await queues.stop().catch(() => {});
+    jobs.stop();
     await elector.release();
     metrics.leader.set(0);
     server.close();

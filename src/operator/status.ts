@@ -10,6 +10,7 @@ import {
 } from "./api/taskrun.ts";
 import { backoffSeconds, type EffectiveRetry } from "./backoff.ts";
 import type { Job, Pod } from "./kube/objects.ts";
+import type { Lane } from "./kube/workqueue.ts";
 import { jobName } from "./naming.ts";
 import { mayStart } from "./policies.ts";
 import type { InputCheck } from "./tasks.ts";
@@ -63,6 +64,28 @@ export function stuckContainer(
   return undefined;
 }
 
+/**
+ * The work-queue lane of a TaskRun's event: "first" when the run asks for action (it is new, or its
+ * spec changed, such as a cancel) rather than echoing what was already done. In a burst, first
+ * keys go before status bookkeeping (kube/workqueue.ts).
+ */
+export function taskRunLane(run: TaskRun): Lane {
+  const unobserved = (run.metadata.generation ?? 0) !== (run.status?.observedGeneration ?? 0);
+  return run.status?.phase === undefined || unobserved ? "first" : "normal";
+}
+
+/** The lane of an attempt Job's event: "first" once the attempt has finished (the run's outcome). */
+export function jobLane(job: Job): Lane {
+  return finishedCondition(job) ? "first" : "normal";
+}
+
+/** The Job's Complete or Failed condition, once it has finished. */
+function finishedCondition(job: Job) {
+  return job.status?.conditions?.find(
+    (c) => (c.type === "Complete" || c.type === "Failed") && c.status === "True",
+  );
+}
+
 /** What one attempt's Job (and its newest Pod) say. `softSeconds` tells a soft timeout apart. */
 export function observeAttempt(
   attempt: number,
@@ -78,9 +101,7 @@ export function observeAttempt(
   if (pod?.metadata.name) observed.pod = pod.metadata.name;
   const terminated = terminatedRunner(pod);
   if (terminated) observed.exitCode = terminated.exitCode;
-  const done = job.status?.conditions?.find(
-    (c) => (c.type === "Complete" || c.type === "Failed") && c.status === "True",
-  );
+  const done = finishedCondition(job);
   if (!done) return observed;
   observed.completionTime =
     toIso(done.lastTransitionTime ?? job.status?.completionTime) ?? observed.startTime;

@@ -13,9 +13,10 @@ import type { TaskQueueSpec, TaskQueueStatus } from "../api/taskqueue.ts";
 import { queryNumber } from "../autoscaler/prometheus.ts";
 import { type Reading, type Recommendation, recommend, type ScalingResult } from "../autoscaler/recommend.ts";
 import type { OperatorConfig } from "../config.ts";
+import { Caches, cacheSettings } from "../kube/caches.ts";
 import type { KubeClient } from "../kube/client.ts";
 import { isConflict, isNotFound } from "../kube/errors.ts";
-import { Informer, keyOf } from "../kube/informer.ts";
+import { keyOf } from "../kube/informer.ts";
 import type { Job, KubeObject } from "../kube/objects.ts";
 import { WorkQueue } from "../kube/workqueue.ts";
 import type { Logger } from "../log.ts";
@@ -34,6 +35,11 @@ export interface TaskQueueControllerDeps {
   config: OperatorConfig;
   metrics: QueueMetrics;
   log: Logger;
+  /**
+   * The attempt Jobs, indexed `queue` (and `taskRun`): one cache shared with the TaskRun
+   * controller, which main.ts owns (this controller waits for it to sync but never stops it).
+   */
+  jobs: Caches<Job>;
   /** A waiting TaskRun's reason or position changed: reconcile it (its namespace/name key). */
   onWaitingChanged?: (taskRunKey: string) => void;
   /** A waiting run's position is rewritten at most this often unless its reason changes. */
@@ -72,13 +78,13 @@ const toIso = (ms: number) => new Date(ms).toISOString();
 
 export class TaskQueueController implements AdmissionGate {
   readonly queue: WorkQueue;
-  private readonly queues: Informer<TaskQueue>[];
-  private readonly jobs: Informer<Job>[];
+  private readonly queues: Caches<TaskQueue>;
+  private readonly jobs: Caches<Job>;
   private readonly waiting = new Map<string, Map<string, Waiting>>();
   /** Per queue key: the place each waiting Job's TaskRun was last woken up with. */
   private readonly published = new Map<string, Map<string, Published>>();
-  /** Jobs released by this process that the cache may still show suspended (job key → queue key). */
-  private readonly released = new Map<string, string>();
+  /** Keys of Jobs released by this process that the cache may still show suspended. */
+  private readonly released = new Set<string>();
   private readonly scalers = new Map<string, Scaler>();
   private readonly aggregates = new Map<string, { pending: number; running: number; oldest: number }>();
   private readonly deps: TaskQueueControllerDeps;
@@ -90,36 +96,28 @@ export class TaskQueueController implements AdmissionGate {
     this.deps = deps;
     this.now = deps.now ?? (() => new Date());
     this.queue = new WorkQueue();
-    const namespaces = deps.config.kube.namespaces;
-    const paths = (base: string, plural: string) =>
-      namespaces.length === 0
-        ? [`${base}/${plural}`]
-        : namespaces.map((ns) => `${base}/namespaces/${ns}/${plural}`);
-    const informer = <T extends KubeObject>(path: string, labelSelector?: string) =>
-      new Informer<T>(deps.client, {
-        path,
-        ...(labelSelector ? { labelSelector } : {}),
-        stallMs: deps.config.watchStallSeconds * 1000,
-        log: deps.log.with({ resource: path.split("/").at(-1) }),
-        indexBy: (o) => {
-          const queue = o.metadata.labels?.[LABELS.queue];
-          return queue === undefined ? undefined : `${o.metadata.namespace}/${queue}`;
-        },
-      });
-    this.queues = paths(BASE, "taskqueues").map((p) => informer<TaskQueue>(p));
-    this.jobs = paths("/apis/batch/v1", "jobs").map((p) => informer<Job>(p, LABELS.queue));
-    for (const i of this.queues) i.on((_e, tq) => this.queue.add(keyOf(tq)));
-    for (const i of this.jobs) {
-      i.on((_e, job) => {
-        const queue = job.metadata.labels?.[LABELS.queue];
-        if (queue) this.queue.add(`${job.metadata.namespace}/${queue}`);
-      });
-    }
+    this.queues = new Caches<TaskQueue>(deps.client, cacheSettings(deps.config, deps.log), {
+      resource: "taskqueues",
+      base: BASE,
+      plural: "taskqueues",
+    });
+    this.jobs = deps.jobs;
+    this.queues.on((_e, tq) => this.queue.add(keyOf(tq)));
+    // Only a governed queue, or a suspended Job whose queue is gone (to release it), has work to do:
+    // the Jobs of ungoverned queues (most of them) never cost a scan of their queue.
+    this.jobs.on((event, job) => {
+      // The cache has caught up with a Job this process released, or the Job is gone.
+      if (event === "deleted" || !job.spec?.suspend) this.released.delete(keyOf(job));
+      const queue = job.metadata.labels?.[LABELS.queue];
+      const namespace = job.metadata.namespace ?? "";
+      if (queue && (this.taskQueue(namespace, queue) || job.spec?.suspend))
+        this.queue.add(`${namespace}/${queue}`);
+    });
   }
 
   async start() {
-    await Promise.all([...this.queues, ...this.jobs].map((i) => i.start()));
-    for (const i of this.queues) for (const tq of i.list()) this.queue.add(keyOf(tq));
+    await Promise.all([this.queues.start(), this.jobs.start()]);
+    for (const tq of this.queues.list()) this.queue.add(keyOf(tq));
     this.timer = setInterval(() => this.pollScalers(), 1_000);
     this.timer.unref();
     this.running = this.queue.run(1, (key) => this.handle(key));
@@ -128,37 +126,28 @@ export class TaskQueueController implements AdmissionGate {
   async stop() {
     clearInterval(this.timer);
     this.queue.shutDown();
-    for (const i of [...this.queues, ...this.jobs]) i.stop();
+    this.queues.stop();
     await this.running;
   }
 
   get cachesSynced() {
-    return [...this.queues, ...this.jobs].every((i) => i.hasSynced);
+    return this.queues.hasSynced && this.jobs.hasSynced;
   }
 
   private taskQueue(namespace: string, name: string): TaskQueue | undefined {
-    for (const i of this.queues) {
-      const tq = i.get(namespace, name);
-      if (tq) return tq;
-    }
-    return undefined;
+    return this.queues.get(namespace, name);
   }
 
   /** The queue's Jobs from the cache, with the ones this process released (and the cache does not
    * show yet) seen as released: a stale cache may undercount busy slots, never overcount free ones. */
   private jobsOf(key: string): Job[] {
-    const cached = this.jobs.flatMap((i) => i.byIndex(key));
-    const present = new Set(cached.map(keyOf));
-    for (const [jobKey, queueKey] of this.released) {
-      if (queueKey === key && !present.has(jobKey)) this.released.delete(jobKey);
-    }
-    return cached.map((job) => {
-      if (!job.spec?.suspend) {
-        this.released.delete(keyOf(job));
-        return job;
-      }
-      return this.released.has(keyOf(job)) ? { ...job, spec: { ...job.spec, suspend: false } } : job;
-    });
+    return this.jobs
+      .byIndex("queue", key)
+      .map((job) =>
+        job.spec?.suspend && this.released.has(keyOf(job))
+          ? { ...job, spec: { ...job.spec, suspend: false } }
+          : job,
+      );
   }
 
   manages(namespace: string, queue: string): boolean {
@@ -293,8 +282,7 @@ export class TaskQueueController implements AdmissionGate {
       `${BASE}/namespaces/${tq.metadata.namespace}/taskqueues/${tq.metadata.name}/status`,
       { ...tq, status },
     );
-    for (const i of this.queues)
-      if (i.get(updated.metadata.namespace, updated.metadata.name ?? "")) i.observe(updated);
+    this.queues.observe(updated);
   }
 
   private async release(job: Job, now: number, queue: string) {
@@ -304,8 +292,8 @@ export class TaskQueueController implements AdmissionGate {
         metadata: { annotations: { [QUEUE_ANNOTATIONS.admittedAt]: toIso(now) } },
         spec: { suspend: false },
       });
-      this.released.set(keyOf(job), `${job.metadata.namespace}/${queue}`);
-      for (const i of this.jobs) i.observe(updated);
+      this.released.add(keyOf(job));
+      this.jobs.observe(updated);
     } catch (error) {
       if (isNotFound(error)) return;
       throw error;
@@ -384,23 +372,21 @@ export class TaskQueueController implements AdmissionGate {
   /** Starts the evaluations that are due; each ends by requeueing its queue's key. */
   private pollScalers() {
     const now = this.now().getTime();
-    for (const i of this.queues) {
-      for (const tq of i.list()) {
-        const key = keyOf(tq);
-        if (!tq.spec.autoscaling || !tq.spec.concurrency) {
-          this.scalers.delete(key);
-          continue;
-        }
-        const scaler = this.scalers.get(key) ?? { history: [], nextPollAt: now, inFlight: false };
-        this.scalers.set(key, scaler);
-        if (scaler.inFlight || now < scaler.nextPollAt) continue;
-        scaler.inFlight = true;
-        scaler.nextPollAt = now + (tq.spec.autoscaling.pollingSeconds ?? DEFAULT_POLLING_SECONDS) * 1000;
-        void this.evaluate(tq, scaler).finally(() => {
-          scaler.inFlight = false;
-          this.queue.add(key);
-        });
+    for (const tq of this.queues.list()) {
+      const key = keyOf(tq);
+      if (!tq.spec.autoscaling || !tq.spec.concurrency) {
+        this.scalers.delete(key);
+        continue;
       }
+      const scaler = this.scalers.get(key) ?? { history: [], nextPollAt: now, inFlight: false };
+      this.scalers.set(key, scaler);
+      if (scaler.inFlight || now < scaler.nextPollAt) continue;
+      scaler.inFlight = true;
+      scaler.nextPollAt = now + (tq.spec.autoscaling.pollingSeconds ?? DEFAULT_POLLING_SECONDS) * 1000;
+      void this.evaluate(tq, scaler).finally(() => {
+        scaler.inFlight = false;
+        this.queue.add(key);
+      });
     }
   }
 

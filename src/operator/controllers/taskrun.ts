@@ -11,10 +11,11 @@ import { API_VERSION, GROUP, LABELS, VERSION } from "../api/common.ts";
 import type { TaskRun, TaskRunStatus } from "../api/taskrun.ts";
 import { effectiveRetry } from "../backoff.ts";
 import type { OperatorConfig } from "../config.ts";
+import { byLabel, Caches, cacheSettings } from "../kube/caches.ts";
 import type { KubeClient } from "../kube/client.ts";
 import { isAlreadyExists, isConflict, isNotFound } from "../kube/errors.ts";
-import { Informer, keyOf } from "../kube/informer.ts";
-import type { CronJob, Job, KubeObject, Pod } from "../kube/objects.ts";
+import { keyOf } from "../kube/informer.ts";
+import type { CronJob, Job, Pod } from "../kube/objects.ts";
 import { WorkQueue } from "../kube/workqueue.ts";
 import type { Logger } from "../log.ts";
 import type { Metrics } from "../metrics.ts";
@@ -33,10 +34,12 @@ import {
   attemptOfJob,
   decide,
   isFinished,
+  jobLane,
   type RunDecision,
   type RunEvent,
   setCondition,
   stuckContainer,
+  taskRunLane,
 } from "../status.ts";
 import { checkInput, type TaskCatalog } from "../tasks.ts";
 
@@ -54,47 +57,12 @@ export interface TaskRunControllerDeps {
   resultKey: (run: { namespace: string; name: string }, attempt: number) => string;
   /** Queue admission: attempts of a governed queue start suspended until their queue admits them. */
   admission?: AdmissionGate;
+  /**
+   * The attempt Jobs, indexed `taskRun` (and `queue`): one cache shared with the TaskQueue
+   * controller, which main.ts owns (this controller waits for it to sync but never stops it).
+   */
+  jobs: Caches<Job>;
   now?: () => Date;
-}
-
-/** Collection paths: cluster-wide, or one per watched namespace. */
-function collectionPaths(base: string, plural: string, namespaces: string[]): string[] {
-  return namespaces.length === 0
-    ? [`${base}/${plural}`]
-    : namespaces.map((ns) => `${base}/namespaces/${ns}/${plural}`);
-}
-
-/** Several informers (one per namespace) seen as one cache. */
-class Caches<T extends KubeObject> {
-  readonly informers: Informer<T>[];
-  constructor(informers: Informer<T>[]) {
-    this.informers = informers;
-  }
-  get(namespace: string | undefined, name: string) {
-    for (const i of this.informers) {
-      const o = i.get(namespace, name);
-      if (o) return o;
-    }
-    return undefined;
-  }
-  byIndex(value: string) {
-    return this.informers.flatMap((i) => i.byIndex(value));
-  }
-  list() {
-    return this.informers.flatMap((i) => i.list());
-  }
-  observe(object: T) {
-    this.informers.find((i) => i.covers(object.metadata.namespace))?.observe(object);
-  }
-  on(handler: Parameters<Informer<T>["on"]>[0]) {
-    for (const i of this.informers) i.on(handler);
-  }
-  start() {
-    return Promise.all(this.informers.map((i) => i.start()));
-  }
-  stop() {
-    for (const i of this.informers) i.stop();
-  }
 }
 
 export class TaskRunController {
@@ -112,58 +80,54 @@ export class TaskRunController {
     this.deps = deps;
     const { client, config, metrics, log } = deps;
     this.now = deps.now ?? (() => new Date());
-    // A quarter of the workers may write status while new runs wait for their Jobs (workqueue.ts).
+    // Bookkeeping (status writes) takes at most a quarter of the workers, and waits while as many
+    // new runs are still being started, for up to 5 s: in a burst of 1,000 on two cores, 2 s let
+    // status writes share the API server with Job creates (p50 TaskRun → Job 160-200 ms; 5 s: 137-141 ms).
     this.queue = new WorkQueue({
       metrics: metrics.workQueue,
       maxNormalInFlight: Math.max(1, Math.floor(config.workers / 4)),
+      promoteAfterMs: 5_000,
     });
-    const informers = <T extends KubeObject>(
-      resource: string,
-      base: string,
-      plural: string,
-      labelSelector: string | undefined,
-      indexBy?: (o: KubeObject) => string | undefined,
-    ) =>
-      new Caches<T>(
-        collectionPaths(base, plural, config.kube.namespaces).map(
-          (path) =>
-            new Informer<T>(client, {
-              path,
-              labelSelector,
-              stallMs: config.watchStallSeconds * 1000,
-              log: log.with({ resource }),
-              onRestart: (cause) => metrics.watchRestarts.inc({ resource, cause }),
-              ...(indexBy ? { indexBy } : {}),
-            }),
-        ),
-      );
-    const byLabel = (label: string) => (o: KubeObject) => {
-      const value = o.metadata.labels?.[label];
-      return value === undefined ? undefined : `${o.metadata.namespace}/${value}`;
-    };
-    this.taskRuns = informers<TaskRun>("taskruns", TASKRUNS, "taskruns", undefined, byLabel(LABELS.schedule));
-    this.jobs = informers<Job>("jobs", "/apis/batch/v1", "jobs", LABELS.taskRun, byLabel(LABELS.taskRun));
-    this.slotJobs = informers<Job>(
-      "slot-jobs",
-      "/apis/batch/v1",
-      "jobs",
-      LABELS.schedule,
-      byLabel(LABELS.schedule),
+    const settings = cacheSettings(config, log, (resource, cause) =>
+      metrics.watchRestarts.inc({ resource, cause }),
     );
-    this.pods = informers<Pod>("pods", "/api/v1", "pods", LABELS.taskRun, (o) => {
-      const job = o.metadata.labels?.["batch.kubernetes.io/job-name"] ?? o.metadata.labels?.["job-name"];
-      return job === undefined ? undefined : `${o.metadata.namespace}/${job}`;
+    // Every TaskRun, and child TaskRuns by their schedule.
+    this.taskRuns = new Caches<TaskRun>(client, settings, {
+      resource: "taskruns",
+      base: TASKRUNS,
+      plural: "taskruns",
+      indexes: { schedule: byLabel(LABELS.schedule) },
+    });
+    this.jobs = deps.jobs;
+    this.slotJobs = new Caches<Job>(client, settings, {
+      resource: "slot-jobs",
+      base: "/apis/batch/v1",
+      plural: "jobs",
+      labelSelector: LABELS.schedule,
+      indexes: { schedule: byLabel(LABELS.schedule) },
+    });
+    this.pods = new Caches<Pod>(client, settings, {
+      resource: "pods",
+      base: "/api/v1",
+      plural: "pods",
+      labelSelector: LABELS.taskRun,
+      indexes: {
+        job: (o) => {
+          const job = o.metadata.labels?.["batch.kubernetes.io/job-name"] ?? o.metadata.labels?.["job-name"];
+          return job === undefined ? undefined : `${o.metadata.namespace}/${job}`;
+        },
+      },
     });
 
-    // A run no pass has written yet still needs its Job: it goes before status bookkeeping.
+    // A new or changed run, and a finished attempt, go before status bookkeeping (status.ts).
     this.taskRuns.on((_event, run) => {
-      this.queue.add(keyOf(run), run.status?.phase === undefined ? "first" : "normal");
+      this.queue.add(keyOf(run), taskRunLane(run));
       const parent = run.metadata.labels?.[LABELS.schedule];
       if (parent) this.queue.add(`${run.metadata.namespace}/${parent}`);
     });
     this.jobs.on((_event, job) => {
       const run = job.metadata.labels?.[LABELS.taskRun];
-      if (run) this.queue.add(`${job.metadata.namespace}/${run}`);
+      if (run) this.queue.add(`${job.metadata.namespace}/${run}`, jobLane(job));
     });
     // A pod changes its run's status only while a container cannot start, and once it runs after that.
     this.pods.on((_event, pod) => {
@@ -194,7 +158,6 @@ export class TaskRunController {
     clearInterval(this.gaugeTimer);
     this.queue.shutDown();
     this.taskRuns.stop();
-    this.jobs.stop();
     this.slotJobs.stop();
     this.pods.stop();
     await this.running;
@@ -240,7 +203,7 @@ export class TaskRunController {
     const task = input.valid ? input.task : undefined;
 
     const owned = this.jobs
-      .byIndex(`${namespace}/${name}`)
+      .byIndex("taskRun", `${namespace}/${name}`)
       .filter((j) => j.metadata.ownerReferences?.some((o) => o.uid === run.metadata.uid));
     // An attempt the status names but the cache does not have yet (just created): ask the server.
     for (const attempt of run.status?.attempts ?? []) {
@@ -299,6 +262,7 @@ export class TaskRunController {
       try {
         created = await this.deps.client.create<Job>(nsPath("/apis/batch/v1", namespace, "jobs"), job);
         this.jobs.observe(created);
+        this.deps.log.debug("job created", { namespace, taskRun: name, job: job.metadata.name });
       } catch (error) {
         if (!isAlreadyExists(error)) throw error;
       }
@@ -344,8 +308,9 @@ export class TaskRunController {
       this.requeueForTtl(run, decision.status, now);
     }
     for (const event of decision.events) await this.recordEvent(run, event);
+    // Something falls due then (runAt, the end of a backoff, a timeout, expiresAt): action, not bookkeeping.
     if (decision.requeueAt)
-      this.queue.addAfter(keyOf(run), decision.requeueAt.getTime() - now.getTime() + 50);
+      this.queue.addAfter(keyOf(run), decision.requeueAt.getTime() - now.getTime() + 50, "first");
   }
 
   /** Queue admission's view of a run with a live attempt: Waiting while its Job is suspended. */
@@ -375,7 +340,7 @@ export class TaskRunController {
 
   private newestPod(namespace: string, jobName: string): Pod | undefined {
     return this.pods
-      .byIndex(`${namespace}/${jobName}`)
+      .byIndex("job", `${namespace}/${jobName}`)
       .sort((a, b) =>
         String(b.metadata.creationTimestamp).localeCompare(String(a.metadata.creationTimestamp)),
       )[0];
@@ -515,9 +480,9 @@ export class TaskRunController {
 
     // Each slot Job of the CronJob becomes one child TaskRun, named after its slot.
     const children = new Map(
-      this.taskRuns.byIndex(`${namespace}/${name}`).map((c) => [c.metadata.name ?? "", c]),
+      this.taskRuns.byIndex("schedule", `${namespace}/${name}`).map((c) => [c.metadata.name ?? "", c]),
     );
-    for (const slotJob of this.slotJobs.byIndex(`${namespace}/${name}`)) {
+    for (const slotJob of this.slotJobs.byIndex("schedule", `${namespace}/${name}`)) {
       const slot = slotTimeOf(slotJob) ?? new Date(String(slotJob.metadata.creationTimestamp));
       const desiredChild = childTaskRun(parent, slot);
       const child = children.get(desiredChild.metadata.name ?? "");
@@ -644,8 +609,6 @@ export class TaskRunController {
 
   /** True while no informer has been stuck: used by /healthz. */
   get cachesSynced() {
-    return [this.taskRuns, this.jobs, this.slotJobs, this.pods].every((c) =>
-      c.informers.every((i) => i.hasSynced),
-    );
+    return [this.taskRuns, this.jobs, this.slotJobs, this.pods].every((c) => c.hasSynced);
   }
 }

@@ -22,9 +22,15 @@ export interface InformerOptions {
   log: InformerLog;
   /** Called on each relist and reconnect, for metrics. */
   onRestart?: (cause: "relist" | "reconnect" | "stall") => void;
-  /** An index of objects by a derived value (for example the owning TaskRun's key). */
-  indexBy?: (object: KubeObject) => string | undefined;
+  /**
+   * Named indexes of objects by a derived value (for example a Job by its TaskRun's key and by its
+   * queue's), as client-go's Indexers: one cache serves every controller that looks objects up.
+   */
+  indexes?: Record<string, IndexFunc>;
 }
+
+/** The value an object is indexed under (undefined: not in this index). */
+export type IndexFunc = (object: KubeObject) => string | undefined;
 
 interface ListResponse<T> {
   metadata: { resourceVersion: string; continue?: string };
@@ -54,12 +60,14 @@ export function reconnectDelayMs(failures: number, random = Math.random()): numb
 
 export class Informer<T extends KubeObject> {
   private readonly store = new Map<string, T>();
-  private readonly index = new Map<string, Set<string>>();
+  /** Per index name: value → keys of the objects indexed under it. */
+  private readonly index = new Map<string, Map<string, Set<string>>>();
   private readonly handlers: InformerHandler<T>[] = [];
   private readonly stopping = new AbortController();
   private resourceVersion = "";
   private synced = false;
-  private syncWaiters: Array<() => void> = [];
+  private onSynced = () => {};
+  private started: Promise<void> | undefined;
 
   private readonly client: KubeClient;
   private readonly options: InformerOptions;
@@ -82,9 +90,9 @@ export class Informer<T extends KubeObject> {
     return filter ? all.filter(filter) : all;
   }
 
-  /** Objects whose `indexBy` value is `value`. */
-  byIndex(value: string): T[] {
-    const keys = this.index.get(value);
+  /** Objects that index `name` files under `value`. */
+  byIndex(name: string, value: string): T[] {
+    const keys = this.index.get(name)?.get(value);
     if (!keys) return [];
     return [...keys].map((k) => this.store.get(k)).filter((o): o is T => o !== undefined);
   }
@@ -94,27 +102,36 @@ export class Informer<T extends KubeObject> {
     delete (object.metadata as { managedFields?: unknown }).managedFields;
     const previous = this.store.get(key);
     this.store.set(key, object);
-    const indexBy = this.options.indexBy;
-    if (!indexBy) return;
-    const before = previous ? indexBy(previous) : undefined;
-    const after = indexBy(object);
-    if (before !== undefined && before !== after) this.index.get(before)?.delete(key);
-    if (after !== undefined) {
-      const keys = this.index.get(after) ?? new Set<string>();
-      this.index.set(after, keys);
-      keys.add(key);
+    for (const [name, indexOf] of Object.entries(this.options.indexes ?? {})) {
+      const before = previous && indexOf(previous);
+      const after = indexOf(object);
+      if (before === after) continue;
+      if (before !== undefined) this.unindex(name, before, key);
+      if (after !== undefined) {
+        const values = this.index.get(name) ?? new Map<string, Set<string>>();
+        this.index.set(name, values);
+        const keys = values.get(after) ?? new Set<string>();
+        values.set(after, keys);
+        keys.add(key);
+      }
     }
   }
 
   private remove(key: string) {
     const previous = this.store.get(key);
     this.store.delete(key);
-    const value = previous && this.options.indexBy?.(previous);
-    if (value !== undefined) {
-      const keys = this.index.get(value);
-      keys?.delete(key);
-      if (keys?.size === 0) this.index.delete(value);
+    if (!previous) return;
+    for (const [name, indexOf] of Object.entries(this.options.indexes ?? {})) {
+      const value = indexOf(previous);
+      if (value !== undefined) this.unindex(name, value, key);
     }
+  }
+
+  private unindex(name: string, value: string, key: string) {
+    const values = this.index.get(name);
+    const keys = values?.get(value);
+    keys?.delete(key);
+    if (keys?.size === 0) values?.delete(value);
   }
 
   get size() {
@@ -140,10 +157,13 @@ export class Informer<T extends KubeObject> {
     this.put(key, object);
   }
 
-  /** Starts the loop; resolves once the first list is in the cache. */
+  /** Starts the loop (once, however many controllers share this cache); resolves once the first list is in. */
   start(): Promise<void> {
-    void this.run();
-    return new Promise((resolve) => (this.synced ? resolve() : this.syncWaiters.push(resolve)));
+    this.started ??= new Promise((resolve) => {
+      this.onSynced = resolve;
+      void this.run();
+    });
+    return this.started;
   }
 
   stop() {
@@ -185,7 +205,7 @@ export class Informer<T extends KubeObject> {
     this.resourceVersion = rv;
     if (!this.synced) {
       this.synced = true;
-      for (const resolve of this.syncWaiters.splice(0)) resolve();
+      this.onSynced();
     }
   }
 

@@ -3,9 +3,11 @@
 // failures back off per key (exponential, capped). Delayed adds keep only the earliest time.
 // Two lanes, as controller-runtime's priority queue: "first" keys (objects nothing has acted on yet,
 // such as a new TaskRun that needs its Job) go before "normal" ones (bookkeeping such as a status
-// write), and at most `maxNormalInFlight` normal keys are processed at once, so that in a burst the
-// API server's capacity goes to starting new work before the status of earlier work catches up. A
-// normal key that has waited `promoteAfterMs` takes turns with first keys: delayed, never starved.
+// write), so that in a burst the API server's capacity goes to starting new work before the status
+// of earlier work catches up: at most `maxNormalInFlight` normal keys are processed at once, and
+// none start while that many first keys are still being processed (a burst the API server is still
+// answering, even when no first key waits). A normal key that has waited `promoteAfterMs` takes
+// turns with first keys: delayed, never starved.
 export interface WorkQueueMetrics {
   depth(n: number): void;
   added(): void;
@@ -21,7 +23,7 @@ export interface WorkQueueOptions {
   maxDelayMs?: number;
   /** How long a normal key may wait behind first keys before the lanes take turns (default 2 s). */
   promoteAfterMs?: number;
-  /** Normal keys processed at once (default: no limit). */
+  /** Normal keys processed at once, and first keys in flight that hold normal ones back (default: no limit). */
   maxNormalInFlight?: number;
   metrics?: WorkQueueMetrics;
 }
@@ -33,13 +35,14 @@ export const MAX_TIMER_DELAY_MS = 2 ** 31 - 1;
 
 export class WorkQueue {
   private readonly lanes: Record<Lane, string[]> = { first: [], normal: [] };
-  private readonly dirty = new Map<string, number>();
+  /** Keys waiting (or changed while processed): when they were added, and their lane. */
+  private readonly dirty = new Map<string, { at: number; lane: Lane }>();
   /** Keys being processed, with the lane each was taken from. */
   private readonly processing = new Map<string, Lane>();
-  private normalInFlight = 0;
+  private readonly inFlight: Record<Lane, number> = { first: 0, normal: 0 };
   private normalsTurn = false;
   private readonly failures = new Map<string, number>();
-  private readonly timers = new Map<string, { at: number; timer: NodeJS.Timeout }>();
+  private readonly timers = new Map<string, { at: number; lane: Lane; timer: NodeJS.Timeout }>();
   private waiters: Array<(key: string | undefined) => void> = [];
   private shuttingDown = false;
   private readonly baseDelayMs: number;
@@ -61,10 +64,15 @@ export class WorkQueue {
     return this.lanes.first.length + this.lanes.normal.length;
   }
 
-  /** Queues `key` unless it already waits (then it keeps its place and lane). */
+  /** Queues `key` unless it already waits: then it keeps its place, or moves up to the first lane. */
   add(key: string, lane: Lane = "normal") {
-    if (this.shuttingDown || this.dirty.has(key)) return;
-    this.dirty.set(key, performance.now());
+    if (this.shuttingDown) return;
+    const waiting = this.dirty.get(key);
+    if (waiting) {
+      if (lane === "first" && waiting.lane === "normal") this.moveToFirstLane(key, waiting);
+      return;
+    }
+    this.dirty.set(key, { at: performance.now(), lane });
     this.options.metrics?.added();
     if (this.processing.has(key)) return;
     this.lanes[lane].push(key);
@@ -72,27 +80,40 @@ export class WorkQueue {
     this.dispatch();
   }
 
-  addAfter(key: string, delayMs: number) {
+  private moveToFirstLane(key: string, waiting: { lane: Lane }) {
+    waiting.lane = "first";
+    if (this.processing.has(key)) return; // done() queues it again, in the first lane
+    this.lanes.normal.splice(this.lanes.normal.indexOf(key), 1);
+    this.lanes.first.push(key);
+    this.dispatch();
+  }
+
+  /** Queues `key` in `delayMs` (in `lane`); of several delayed adds, the earliest stands. */
+  addAfter(key: string, delayMs: number, lane: Lane = "normal") {
     if (this.shuttingDown) return;
     if (delayMs <= 0) {
-      this.add(key);
+      this.add(key, lane);
       return;
     }
     const at = Date.now() + delayMs;
     const existing = this.timers.get(key);
-    if (existing && existing.at <= at) return;
+    if (existing && existing.at <= at) {
+      if (lane === "first") existing.lane = "first";
+      return;
+    }
     if (existing) clearTimeout(existing.timer);
     // Node fires a timer longer than 2^31-1 ms after 1 ms: cap it. The key then comes back early,
     // and its reconcile requeues it for what is left (a runAt months ahead waits in steps).
     const timer = setTimeout(
       () => {
+        const fired = this.timers.get(key);
         this.timers.delete(key);
-        this.add(key);
+        this.add(key, fired?.lane ?? lane);
       },
       Math.min(delayMs, MAX_TIMER_DELAY_MS),
     );
     timer.unref();
-    this.timers.set(key, { at, timer });
+    this.timers.set(key, { at, lane: existing?.lane === "first" ? "first" : lane, timer });
   }
 
   /** Requeues after this key's next backoff step: base × 2^failures, capped. */
@@ -116,11 +137,14 @@ export class WorkQueue {
   private nextLane(): Lane | undefined {
     const { first, normal } = this.lanes;
     const oldestNormal = normal[0];
-    const normalAllowed = oldestNormal !== undefined && this.normalInFlight < this.maxNormalInFlight;
-    if (first.length === 0) return normalAllowed ? "normal" : undefined;
-    if (!normalAllowed) return "first";
-    const waitedMs = performance.now() - (this.dirty.get(oldestNormal) ?? performance.now());
-    this.normalsTurn = waitedMs >= this.promoteAfterMs && !this.normalsTurn;
+    const normalAllowed = oldestNormal !== undefined && this.inFlight.normal < this.maxNormalInFlight;
+    if (!normalAllowed) return first.length > 0 ? "first" : undefined;
+    const waitedMs = performance.now() - (this.dirty.get(oldestNormal)?.at ?? performance.now());
+    const promoted = waitedMs >= this.promoteAfterMs;
+    // No first key waits, but a burst may still be in flight: its done() calls come back here.
+    if (first.length === 0)
+      return promoted || this.inFlight.first < this.maxNormalInFlight ? "normal" : undefined;
+    this.normalsTurn = promoted && !this.normalsTurn;
     return this.normalsTurn ? "normal" : "first";
   }
 
@@ -131,10 +155,10 @@ export class WorkQueue {
       const key = lane && this.lanes[lane].shift();
       if (!lane || key === undefined) return;
       this.options.metrics?.depth(this.length);
-      const addedAt = this.dirty.get(key) ?? performance.now();
+      const addedAt = this.dirty.get(key)?.at ?? performance.now();
       this.dirty.delete(key);
       this.processing.set(key, lane);
-      if (lane === "normal") this.normalInFlight++;
+      this.inFlight[lane]++;
       this.options.metrics?.waited((performance.now() - addedAt) / 1000);
       this.waiters.shift()?.(key);
     }
@@ -149,11 +173,13 @@ export class WorkQueue {
   }
 
   done(key: string) {
-    if (this.processing.get(key) === "normal") this.normalInFlight--;
+    const lane = this.processing.get(key);
+    if (lane) this.inFlight[lane]--;
     this.processing.delete(key);
-    if (this.dirty.has(key)) {
+    const changed = this.dirty.get(key);
+    if (changed) {
       this.dirty.delete(key);
-      this.add(key);
+      this.add(key, changed.lane);
     }
     this.dispatch();
   }

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import type { TaskRunStatus } from "../../../src/operator/api/taskrun.ts";
 import { effectiveRetry } from "../../../src/operator/backoff.ts";
 import type { Pod } from "../../../src/operator/kube/objects.ts";
-import { decide, observeAttempt, type RunFacts } from "../../../src/operator/status.ts";
+import { decide, jobLane, observeAttempt, type RunFacts, taskRunLane } from "../../../src/operator/status.ts";
 import { checkInput } from "../../../src/operator/tasks.ts";
 import { catalog, job, podExited, taskRun } from "./builders.ts";
 
@@ -24,6 +24,20 @@ function facts(run = taskRun(), jobs: RunFacts["jobs"] = [], at = now): RunFacts
 }
 const toIso = (date: Date) => date.toISOString().replace(/\.\d{3}Z$/, "Z");
 const cond = (status: TaskRunStatus, type: string) => status.conditions?.find((c) => c.type === type);
+
+describe("work-queue lanes", () => {
+  it("puts new runs, changed specs and finished attempts first, and progress echoes in the normal lane", () => {
+    const running: TaskRunStatus = { phase: "Running", observedGeneration: 1 };
+    expect(taskRunLane(taskRun())).toBe("first");
+    expect(taskRunLane(taskRun({}, running))).toBe("normal");
+    const cancelled = taskRun({ cancel: true }, running);
+    cancelled.metadata.generation = 2; // spec.cancel set: not yet observed
+    expect(taskRunLane(cancelled)).toBe("first");
+    expect(jobLane(job("r", 1))).toBe("normal");
+    expect(jobLane(job("r", 1, { type: "Complete", at: "2026-01-01T00:00:30Z" }))).toBe("first");
+    expect(jobLane(job("r", 1, { type: "Failed", at: "2026-01-01T00:00:30Z" }))).toBe("first");
+  });
+});
 
 describe("attempt observation", () => {
   it("reads success, hard timeout, permanent and retryable failures from the Job and its pod", () => {

@@ -117,4 +117,57 @@ describe("work queue", () => {
     expect(maxFirstActive).toBe(3);
     expect(handled).toHaveLength(6);
   });
+
+  it("holds normal keys while maxNormalInFlight first keys are still processed, until they have waited promoteAfterMs", async () => {
+    const queue = new WorkQueue({ maxNormalInFlight: 2, promoteAfterMs: 60 });
+    queue.add("ns/new-1", "first");
+    queue.add("ns/new-2", "first");
+    expect(await queue.get()).toBe("ns/new-1");
+    expect(await queue.get()).toBe("ns/new-2");
+    queue.add("ns/status-1");
+    // No first key waits, but two are in flight: the burst is still being answered.
+    let handed: string | undefined;
+    void queue.get().then((key) => (handed = key));
+    await tick(20);
+    expect(handed).toBeUndefined();
+    queue.done("ns/new-1"); // one first key in flight: below the limit
+    await tick();
+    expect(handed).toBe("ns/status-1");
+
+    queue.add("ns/status-2");
+    queue.add("ns/new-3", "first");
+    expect(await queue.get()).toBe("ns/new-3");
+    void queue.get().then((key) => (handed = key));
+    await tick(80);
+    expect(handed).toBe("ns/status-1"); // still held: nothing came back to the queue
+    queue.done("ns/new-2"); // ns/status-2 has waited past promoteAfterMs: it goes, burst or not
+    await tick();
+    expect(handed).toBe("ns/status-2");
+    queue.shutDown();
+  });
+
+  it("moves a waiting normal key up when it is added as first, and requeues a changed key in its lane", async () => {
+    const queue = new WorkQueue();
+    queue.add("ns/a");
+    queue.add("ns/b");
+    queue.add("ns/b", "first");
+    expect(queue.length).toBe(2);
+    expect(await queue.get()).toBe("ns/b");
+    // ns/b changes while processed, first: it comes back before ns/a, which still waits.
+    queue.add("ns/b", "first");
+    queue.done("ns/b");
+    expect(await queue.get()).toBe("ns/b");
+    expect(await queue.get()).toBe("ns/a");
+    queue.shutDown();
+  });
+
+  it("brings a delayed add back in its lane", async () => {
+    const queue = new WorkQueue();
+    queue.add("ns/status");
+    queue.addAfter("ns/due", 10, "first"); // a runAt or a backoff falls due: action
+    await tick(30);
+    expect(await queue.get()).toBe("ns/due");
+    expect(await queue.get()).toBe("ns/status");
+    queue.shutDown();
+  });
 });
