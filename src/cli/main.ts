@@ -10,7 +10,7 @@ import { LABELS } from "../operator/api/common.ts";
 import type { TaskRun } from "../operator/api/taskrun.ts";
 import { builtInTasks } from "../runners/registry.ts";
 import { ResultsClient } from "../runners/results/index.ts";
-import { TaskInputError } from "../sdk/errors.ts";
+import { TaskInputError, TaskWaitTimeoutError } from "../sdk/errors.ts";
 import { TaskHandle } from "../sdk/handle.ts";
 import { submitTask } from "../sdk/submit.ts";
 import { kubeStatusError, TaskRunApi } from "../sdk/taskruns.ts";
@@ -135,7 +135,7 @@ async function run(argv: string[]): Promise<number> {
           );
           return 0;
         }
-        return await waitFor(flags, new TaskHandle({ namespace, name }, taskRuns, results));
+        return await waitFor(flags, new TaskHandle({ namespace, name }, taskRuns, results), taskRuns);
       }
       case "get": {
         const name = need("a TaskRun name");
@@ -193,6 +193,7 @@ async function run(argv: string[]): Promise<number> {
         return await waitFor(
           flags,
           new TaskHandle({ namespace, name: need("a TaskRun name") }, taskRuns, results),
+          taskRuns,
         );
       case "cancel": {
         const name = need("a TaskRun name");
@@ -247,9 +248,24 @@ async function podOfAttempt(kc: KubeConfig, taskRun: TaskRun, attempt: number | 
   return newest.metadata.name;
 }
 
-async function waitFor(flags: Flags, handle: TaskHandle): Promise<number> {
+async function waitFor(flags: Flags, handle: TaskHandle, taskRuns: TaskRunApi): Promise<number> {
   const timeout = number(flags, "timeout");
-  const outcome = await handle.wait(timeout === undefined ? {} : { timeout: timeout * 1000 });
+  const timeoutMs = timeout === undefined ? undefined : timeout * 1000;
+  const deadline = timeoutMs === undefined ? undefined : Date.now() + timeoutMs;
+  const waited = await handle.wait(timeoutMs === undefined ? {} : { timeout: timeoutMs });
+  // The runner's result reaches Redis about a second before the operator records the outcome on the
+  // TaskRun: wait for that too, so that what this prints and exits with agrees with `get` and kubectl.
+  const ref = { namespace: handle.namespace, name: handle.name };
+  const signal =
+    deadline === undefined
+      ? new AbortController().signal
+      : AbortSignal.timeout(Math.max(0, deadline - Date.now()));
+  const taskRun =
+    waited.taskRun ??
+    (await taskRuns.waitFinished(ref, signal).catch((error: unknown) => {
+      throw signal.aborted ? new TaskWaitTimeoutError(ref, timeoutMs ?? 0) : error;
+    }));
+  const outcome = { ...waited, phase: taskRun.status?.phase ?? waited.phase };
   const summary = {
     namespace: handle.namespace,
     name: handle.name,
