@@ -24,6 +24,7 @@ import { applyCrds } from "../test/e2e/operator/crds.ts";
 import { startOperator } from "../test/harness/operator.ts";
 import { emitResult } from "./lib/child.ts";
 import { minimalJob } from "./lib/minimal-job.ts";
+import { percentile } from "./lib/stats.ts";
 
 const { values } = parseArgs({
   options: {
@@ -41,8 +42,6 @@ const SEQUENTIAL = Number(values.sequential);
 const WARMUP = Number(values.warmup);
 
 const quiet = { info: () => {}, warn: (m: string, f?: object) => console.error(m, f) };
-const percentile = (sorted: number[], p: number) =>
-  sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? NaN;
 const progress = (message: string) => process.stderr.write(`[operator-burst] ${message}\n`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** Epoch milliseconds with sub-millisecond precision: comparable with the operator's and relay's clocks. */
@@ -138,9 +137,8 @@ async function main() {
       while ((await client.list<{ items: unknown[] }>(collection, { labelSelector })).items.length)
         await sleep(200);
     };
-    /** Sorted latencies from each Job's time in `from` to its time in `to`. */
-    const latencies = (from: Times, to: Times) =>
-      [...from].map(([job, t]) => (to.get(job) ?? NaN) - t).sort((a, b) => a - b);
+    /** Latencies from each Job's time in `from` to its time in `to`. */
+    const latencies = (from: Times, to: Times) => [...from].map(([job, t]) => (to.get(job) ?? NaN) - t);
     const plainJob = (name: string, bench: string) => minimalJob(namespace, name, { bench });
 
     /**
@@ -260,7 +258,7 @@ async function main() {
     const writes = requestsAfter.writes - requestsBefore.writes;
     const reads = delta("get") + delta("list");
 
-    // Each figure: sorted latencies (ms) or a time (ms).
+    // Each figure: latencies (ms) or a time (ms).
     const figures = {
       plain: {
         burstSentToWatched: latencies(plainBurst.sent, watched),
@@ -284,7 +282,7 @@ async function main() {
     };
     const ms = (x: number) => (Number.isNaN(x) ? "–" : `${x.toFixed(1)} ms`);
     const s = (x: number) => `${(x / 1000).toFixed(2)} s`;
-    const p = (sorted: number[] | undefined, q: number) => ms(sorted ? percentile(sorted, q) : NaN);
+    const p = (sample: number[] | undefined, q: number) => ms(sample ? percentile(sample, q) : NaN);
     const row = (pick: (f: Record<string, number[]>) => number[] | undefined, q: number) => ({
       "plain Jobs": p(pick(figures.plain), q),
       relay: p(pick(figures.relay), q),
@@ -306,17 +304,17 @@ async function main() {
         relay: s(relayBurst.createsDone),
         operator: s(burst.createsDone),
       },
-      "burst: created → created p50": row((f) => f.burstCreatedToCreated, 0.5),
-      "burst: created → created p99": row((f) => f.burstCreatedToCreated, 0.99),
-      "burst: created → watched p50": row((f) => f.burstCreatedToWatched, 0.5),
-      "burst: created → watched p99": row((f) => f.burstCreatedToWatched, 0.99),
-      "burst: sent → watched p50": row((f) => f.burstSentToWatched, 0.5),
-      [`steady ${RATE}/s: created → created p50`]: row((f) => f.steadyCreatedToCreated, 0.5),
-      [`steady ${RATE}/s: created → created p99`]: row((f) => f.steadyCreatedToCreated, 0.99),
-      [`steady ${RATE}/s: created → watched p50`]: row((f) => f.steadyCreatedToWatched, 0.5),
-      [`steady ${RATE}/s: created → watched p99`]: row((f) => f.steadyCreatedToWatched, 0.99),
-      [`one at a time (${SEQUENTIAL}): created → watched p50`]: row((f) => f.oneByOne, 0.5),
-      [`one at a time (${SEQUENTIAL}): created → watched p99`]: row((f) => f.oneByOne, 0.99),
+      "burst: created → created p50": row((f) => f.burstCreatedToCreated, 50),
+      "burst: created → created p99": row((f) => f.burstCreatedToCreated, 99),
+      "burst: created → watched p50": row((f) => f.burstCreatedToWatched, 50),
+      "burst: created → watched p99": row((f) => f.burstCreatedToWatched, 99),
+      "burst: sent → watched p50": row((f) => f.burstSentToWatched, 50),
+      [`steady ${RATE}/s: created → created p50`]: row((f) => f.steadyCreatedToCreated, 50),
+      [`steady ${RATE}/s: created → created p99`]: row((f) => f.steadyCreatedToCreated, 99),
+      [`steady ${RATE}/s: created → watched p50`]: row((f) => f.steadyCreatedToWatched, 50),
+      [`steady ${RATE}/s: created → watched p99`]: row((f) => f.steadyCreatedToWatched, 99),
+      [`one at a time (${SEQUENTIAL}): created → watched p50`]: row((f) => f.oneByOne, 50),
+      [`one at a time (${SEQUENTIAL}): created → watched p99`]: row((f) => f.oneByOne, 99),
     });
     console.log(
       `ratio (time until all ${COUNT} Jobs exist in the burst): operator / plain Jobs ${(burst.allJobs / plainBurst.allJobs).toFixed(2)}x, operator / relay ${(burst.allJobs / relayBurst.allJobs).toFixed(2)}x`,
@@ -332,28 +330,28 @@ async function main() {
       `targets: p50 < 50 ms, p99 < 250 ms, all Jobs < 10 s, ≤ 4 writes per attempt, RSS < 150 MB (log: ${operator.process.logFile})`,
     );
     const round = (x: number) => Math.round(x * 10) / 10;
-    const q = (sorted: number[], at: number) => round(percentile(sorted, at));
+    const q = (sample: number[], at: number) => round(percentile(sample, at));
     emitResult({
       bench: "operator-burst",
       count: COUNT,
       concurrency: CONCURRENCY,
       rate: RATE,
-      burstCreatedToCreatedP50Ms: q(figures.operator.burstCreatedToCreated, 0.5),
-      burstCreatedToCreatedP99Ms: q(figures.operator.burstCreatedToCreated, 0.99),
-      burstCreatedToWatchedP50Ms: q(figures.operator.burstCreatedToWatched, 0.5),
-      burstCreatedToWatchedP99Ms: q(figures.operator.burstCreatedToWatched, 0.99),
+      burstCreatedToCreatedP50Ms: q(figures.operator.burstCreatedToCreated, 50),
+      burstCreatedToCreatedP99Ms: q(figures.operator.burstCreatedToCreated, 99),
+      burstCreatedToWatchedP50Ms: q(figures.operator.burstCreatedToWatched, 50),
+      burstCreatedToWatchedP99Ms: q(figures.operator.burstCreatedToWatched, 99),
       allJobsSeconds: round(burst.allJobs / 1000),
       createsDoneSeconds: round(burst.createsDone / 1000),
-      relayCreatedToCreatedP50Ms: q(figures.relay.burstCreatedToCreated, 0.5),
-      relayCreatedToCreatedP99Ms: q(figures.relay.burstCreatedToCreated, 0.99),
+      relayCreatedToCreatedP50Ms: q(figures.relay.burstCreatedToCreated, 50),
+      relayCreatedToCreatedP99Ms: q(figures.relay.burstCreatedToCreated, 99),
       relayAllJobsSeconds: round(relayBurst.allJobs / 1000),
-      plainSentToWatchedP50Ms: q(figures.plain.burstSentToWatched, 0.5),
+      plainSentToWatchedP50Ms: q(figures.plain.burstSentToWatched, 50),
       plainAllJobsSeconds: round(plainBurst.allJobs / 1000),
-      steadyCreatedToCreatedP50Ms: q(figures.operator.steadyCreatedToCreated, 0.5),
-      steadyCreatedToCreatedP99Ms: q(figures.operator.steadyCreatedToCreated, 0.99),
-      steadyPlainCreatedToWatchedP50Ms: q(figures.plain.steadyCreatedToWatched, 0.5),
-      oneAtATimeP50Ms: q(oneByOne, 0.5),
-      plainOneAtATimeP50Ms: q(plainOneByOne, 0.5),
+      steadyCreatedToCreatedP50Ms: q(figures.operator.steadyCreatedToCreated, 50),
+      steadyCreatedToCreatedP99Ms: q(figures.operator.steadyCreatedToCreated, 99),
+      steadyPlainCreatedToWatchedP50Ms: q(figures.plain.steadyCreatedToWatched, 50),
+      oneAtATimeP50Ms: q(oneByOne, 50),
+      plainOneAtATimeP50Ms: q(plainOneByOne, 50),
       writesPerTaskRun: round(writes / COUNT),
       readsPerTaskRun: round(reads / COUNT),
       operatorRssMb: Math.round(rss.rssMb),

@@ -10,8 +10,7 @@ import { LABELS } from "../operator/api/common.ts";
 import type { TaskRun } from "../operator/api/taskrun.ts";
 import { builtInTasks } from "../runners/registry.ts";
 import { ResultsClient } from "../runners/results/index.ts";
-import { TaskInputError, TaskWaitTimeoutError } from "../sdk/errors.ts";
-import { TaskHandle } from "../sdk/handle.ts";
+import { TaskInputError, type TaskRunRef, TaskWaitTimeoutError } from "../sdk/errors.ts";
 import { submitTask } from "../sdk/submit.ts";
 import { kubeStatusError, TaskRunApi } from "../sdk/taskruns.ts";
 import { attemptPod, LIST_COLUMNS, type ListFilter, matches, retryOf, table, taskRunRow } from "./views.ts";
@@ -135,7 +134,7 @@ async function run(argv: string[]): Promise<number> {
           );
           return 0;
         }
-        return await waitFor(flags, new TaskHandle({ namespace, name }, taskRuns, results), taskRuns);
+        return await waitFor(flags, { namespace, name }, taskRuns, results);
       }
       case "get": {
         const name = need("a TaskRun name");
@@ -190,11 +189,7 @@ async function run(argv: string[]): Promise<number> {
         return 0;
       }
       case "wait":
-        return await waitFor(
-          flags,
-          new TaskHandle({ namespace, name: need("a TaskRun name") }, taskRuns, results),
-          taskRuns,
-        );
+        return await waitFor(flags, { namespace, name: need("a TaskRun name") }, taskRuns, results);
       case "cancel": {
         const name = need("a TaskRun name");
         const taskRun = await taskRuns.cancel({ namespace, name });
@@ -248,40 +243,33 @@ async function podOfAttempt(kc: KubeConfig, taskRun: TaskRun, attempt: number | 
   return newest.metadata.name;
 }
 
-async function waitFor(flags: Flags, handle: TaskHandle, taskRuns: TaskRunApi): Promise<number> {
+/**
+ * Waits for the TaskRun's phase, which is what `get` and kubectl show: the operator records it about
+ * a second after the runner's result reaches Redis. The result record then gives the output or error.
+ */
+async function waitFor(
+  flags: Flags,
+  ref: TaskRunRef,
+  taskRuns: TaskRunApi,
+  results: ResultsClient | undefined,
+): Promise<number> {
   const timeout = number(flags, "timeout");
-  const timeoutMs = timeout === undefined ? undefined : timeout * 1000;
-  const deadline = timeoutMs === undefined ? undefined : Date.now() + timeoutMs;
-  const waited = await handle.wait(timeoutMs === undefined ? {} : { timeout: timeoutMs });
-  // The runner's result reaches Redis about a second before the operator records the outcome on the
-  // TaskRun: wait for that too, so that what this prints and exits with agrees with `get` and kubectl.
-  const ref = { namespace: handle.namespace, name: handle.name };
-  const signal =
-    deadline === undefined
-      ? new AbortController().signal
-      : AbortSignal.timeout(Math.max(0, deadline - Date.now()));
-  const taskRun =
-    waited.taskRun ??
-    (await taskRuns.waitFinished(ref, signal).catch((error: unknown) => {
-      throw signal.aborted ? new TaskWaitTimeoutError(ref, timeoutMs ?? 0) : error;
-    }));
-  const outcome = { ...waited, phase: taskRun.status?.phase ?? waited.phase };
-  const summary = {
-    namespace: handle.namespace,
-    name: handle.name,
-    phase: outcome.phase,
-    result: outcome.record,
-  };
-  print(flags, summary, () => {
-    const detail =
-      outcome.record?.status === "succeeded"
-        ? ` output=${JSON.stringify(outcome.record.output)}`
-        : outcome.record?.error
-          ? ` ${outcome.record.error.type}: ${outcome.record.error.message}`
-          : "";
-    return `taskrun.tasks.synthetiq.io/${handle.name} ${outcome.phase}${detail}`;
+  const signal = timeout === undefined ? new AbortController().signal : AbortSignal.timeout(timeout * 1000);
+  const taskRun = await taskRuns.waitFinished(ref, signal).catch((error: unknown) => {
+    throw signal.aborted ? new TaskWaitTimeoutError(ref, (timeout ?? 0) * 1000) : error;
   });
-  return outcome.phase === "Succeeded" ? 0 : 1;
+  const phase = taskRun.status?.phase ?? "Unknown";
+  const record = (await results?.read(ref).catch(() => null)) ?? null;
+  print(flags, { namespace: ref.namespace, name: ref.name, phase, result: record }, () => {
+    const detail =
+      record?.status === "succeeded"
+        ? ` output=${JSON.stringify(record.output)}`
+        : record?.error
+          ? ` ${record.error.type}: ${record.error.message}`
+          : "";
+    return `taskrun.tasks.synthetiq.io/${ref.name} ${phase}${detail}`;
+  });
+  return phase === "Succeeded" ? 0 : 1;
 }
 
 try {
