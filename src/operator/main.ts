@@ -24,6 +24,10 @@ async function main() {
   const client = KubeClient.load(config.kube.kubeconfig);
   const metrics = createMetrics();
   client.onRequest = (verb, resource) => metrics.apiRequests.inc({ verb, resource });
+  client.onRetry = (verb, resource, cause) => {
+    metrics.apiRetries.inc({ verb, resource, cause });
+    log.warn("API request sent again", { verb, resource, cause });
+  };
   const catalog = catalogOf(builtInTasks.values());
   // Attempt Jobs, read by both controllers: one watch and one copy of each (kube/caches.ts).
   const jobs = new Caches<Job>(

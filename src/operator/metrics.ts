@@ -90,6 +90,12 @@ export function createMetrics() {
     labelNames: ["verb", "resource"],
     registers: [registry],
   });
+  const apiRetries = new Counter({
+    name: "synthetiq_operator_api_retries_total",
+    help: "Requests sent to the Kubernetes API again, by verb, resource and cause: the answer's status code (429 or 5xx with Retry-After, as API Priority and Fairness sends) or connection (a GET on a reset connection).",
+    labelNames: ["verb", "resource", "cause"],
+    registers: [registry],
+  });
   const leader = new Gauge({
     name: "synthetiq_operator_leader",
     help: "1 while this replica holds the leader lease.",
@@ -105,6 +111,7 @@ export function createMetrics() {
   return {
     registry,
     apiRequests,
+    apiRetries,
     runs,
     attempts,
     duration,

@@ -1,6 +1,7 @@
 // A small Kubernetes REST client over node:https with keep-alive: JSON requests, typed API errors,
 // streaming watches, and counters of requests by verb (the benchmark reports API writes per run).
 import https from "node:https";
+import { setTimeout as sleep } from "node:timers/promises";
 import { type Connection, inClusterConnection, kubeconfigConnection } from "./connection.ts";
 import { KubeApiError } from "./errors.ts";
 
@@ -20,6 +21,48 @@ export function resourceOf(path: string): string {
   return rest[0] ?? "unknown";
 }
 
+/** client-go's limit on sending one request again. */
+const MAX_RETRIES = 10;
+
+interface Answer {
+  status: number;
+  retryAfter: string | undefined;
+  text: string;
+}
+
+/**
+ * How long to wait before sending a request again, or undefined to give up; client-go's rule.
+ * A 429 or 5xx answer with a whole-seconds Retry-After asks for a retry of any verb: the API server
+ * sends one when API Priority and Fairness turns a request away or its storage is still starting,
+ * and it has then not acted on the request. A reset connection (a keep-alive socket the server had
+ * closed) is retried after a second for GETs only, since a write may already have happened.
+ */
+export function retryWaitMs(
+  method: string,
+  sent: { answer: Pick<Answer, "status" | "retryAfter"> } | { error: unknown },
+): number | undefined {
+  if ("error" in sent) {
+    const code = (sent.error as NodeJS.ErrnoException | undefined)?.code;
+    return method === "GET" && (code === "ECONNRESET" || code === "EPIPE") ? 1_000 : undefined;
+  }
+  const { status, retryAfter } = sent.answer;
+  if (status !== 429 && status < 500) return undefined;
+  if (retryAfter === undefined || !/^\d+$/.test(retryAfter.trim())) return undefined;
+  return Number(retryAfter.trim()) * 1_000;
+}
+
+function decodeAnswer<T>(method: string, path: string, { status, text }: Answer): T {
+  if (status >= 200 && status < 300) return (text ? JSON.parse(text) : {}) as T;
+  let reason = "Unknown";
+  let message = text.slice(0, 2000);
+  try {
+    const body = JSON.parse(text) as { reason?: string; message?: string };
+    reason = body.reason ?? reason;
+    message = body.message ?? message;
+  } catch {}
+  throw new KubeApiError(status, reason, `${method} ${path}: ${status} ${reason}: ${message}`);
+}
+
 export type Verb = "get" | "list" | "watch" | "create" | "update" | "patch" | "delete";
 
 export class KubeClient {
@@ -34,8 +77,10 @@ export class KubeClient {
   };
   private readonly connection: Connection;
   private readonly agent: https.Agent;
-  /** Called once per request with its verb and resource (metrics). */
+  /** Called once per HTTP request, retries included, with its verb and resource (metrics). */
   onRequest: (verb: Verb, resource: string) => void = () => {};
+  /** Called before a request is sent again, with why: the answer's status code or "connection". */
+  onRetry: (verb: Verb, resource: string, cause: string) => void = () => {};
 
   constructor(connection: Connection) {
     this.connection = connection;
@@ -72,10 +117,33 @@ export class KubeClient {
   }
 
   async request<T>(method: string, path: string, verb: Verb, opts: RequestOptions = {}): Promise<T> {
+    const payload = opts.body === undefined ? undefined : JSON.stringify(opts.body);
+    for (let attempt = 1; ; attempt++) {
+      const sent = await this.send(method, path, verb, opts, payload).then(
+        (answer) => ({ answer }),
+        (error: unknown) => ({ error }),
+      );
+      const wait = retryWaitMs(method, sent);
+      if (wait === undefined || attempt > MAX_RETRIES) {
+        if ("error" in sent) throw sent.error;
+        return decodeAnswer<T>(method, path, sent.answer);
+      }
+      this.onRetry(verb, resourceOf(path), "error" in sent ? "connection" : String(sent.answer.status));
+      await sleep(wait);
+    }
+  }
+
+  /** One HTTP exchange; rejects only on a transport error. */
+  private send(
+    method: string,
+    path: string,
+    verb: Verb,
+    opts: RequestOptions,
+    payload: string | undefined,
+  ): Promise<Answer> {
     this.requests[verb]++;
     this.onRequest(verb, resourceOf(path));
     const options = this.options(method, path, opts.query);
-    const payload = opts.body === undefined ? undefined : JSON.stringify(opts.body);
     if (payload !== undefined) {
       options.headers = {
         ...options.headers,
@@ -83,26 +151,18 @@ export class KubeClient {
         "content-length": Buffer.byteLength(payload),
       };
     }
-    return new Promise<T>((resolve, reject) => {
+    return new Promise<Answer>((resolve, reject) => {
       const req = https.request(options, (res) => {
         const chunks: Buffer[] = [];
         res.on("data", (c: Buffer) => chunks.push(c));
         res.on("error", reject);
         res.on("end", () => {
-          const text = Buffer.concat(chunks).toString("utf8");
-          const status = res.statusCode ?? 0;
-          if (status >= 200 && status < 300) {
-            resolve((text ? JSON.parse(text) : {}) as T);
-            return;
-          }
-          let reason = "Unknown";
-          let message = text.slice(0, 2000);
-          try {
-            const body = JSON.parse(text) as { reason?: string; message?: string };
-            reason = body.reason ?? reason;
-            message = body.message ?? message;
-          } catch {}
-          reject(new KubeApiError(status, reason, `${method} ${path}: ${status} ${reason}: ${message}`));
+          const retryAfter = res.headers["retry-after"];
+          resolve({
+            status: res.statusCode ?? 0,
+            retryAfter: Array.isArray(retryAfter) ? retryAfter[0] : retryAfter,
+            text: Buffer.concat(chunks).toString("utf8"),
+          });
         });
       });
       req.setTimeout(opts.timeoutMs ?? 30_000, () =>

@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { resourceOf } from "../../../src/operator/kube/client.ts";
+import { resourceOf, retryWaitMs } from "../../../src/operator/kube/client.ts";
 import { kubeconfigConnection } from "../../../src/operator/kube/connection.ts";
 
 function kubeconfig(user: string) {
@@ -48,5 +48,18 @@ describe("API server connection from a kubeconfig", () => {
     expect(resourceOf("/apis/tasks.synthetiq.io/v1alpha1/namespaces/a/taskruns/x/status")).toBe("taskruns");
     expect(resourceOf("/apis/coordination.k8s.io/v1/namespaces/a/leases/l")).toBe("leases");
     expect(resourceOf("/api/v1/pods")).toBe("pods");
+  });
+
+  it("retries what client-go retries: 429 or 5xx with whole seconds of Retry-After, a reset GET", () => {
+    const answer = (status: number, retryAfter?: string) => ({ answer: { status, retryAfter } });
+    expect(retryWaitMs("POST", answer(429, "2"))).toBe(2_000);
+    expect(retryWaitMs("PATCH", answer(504, "1"))).toBe(1_000);
+    expect(retryWaitMs("POST", answer(429))).toBeUndefined();
+    expect(retryWaitMs("GET", answer(429, "Wed, 21 Oct 2026 07:28:00 GMT"))).toBeUndefined();
+    expect(retryWaitMs("GET", answer(409, "1"))).toBeUndefined();
+    const reset = { error: Object.assign(new Error("socket hang up"), { code: "ECONNRESET" }) };
+    expect(retryWaitMs("GET", reset)).toBe(1_000);
+    expect(retryWaitMs("POST", reset)).toBeUndefined();
+    expect(retryWaitMs("GET", { error: new Error("request timed out") })).toBeUndefined();
   });
 });
