@@ -10,6 +10,7 @@ import { LABELS } from "../operator/api/common.ts";
 import type { TaskRun } from "../operator/api/taskrun.ts";
 import { builtInTasks } from "../runners/registry.ts";
 import { ResultsClient } from "../runners/results/index.ts";
+import { apiClient } from "../sdk/api-client.ts";
 import { TaskInputError, type TaskRunRef, TaskWaitTimeoutError } from "../sdk/errors.ts";
 import { submitTask } from "../sdk/submit.ts";
 import { kubeStatusError, TaskRunApi } from "../sdk/taskruns.ts";
@@ -181,7 +182,7 @@ async function run(argv: string[]): Promise<number> {
         const taskRun = await taskRuns.get({ namespace, name });
         const attempt = number(flags, "attempt");
         const pod = await podOfAttempt(kc, taskRun, attempt);
-        const core = kc.makeApiClient(CoreV1Api);
+        const core = apiClient(kc, CoreV1Api);
         const text = await core.readNamespacedPodLog({ namespace, name: pod }).catch((error: unknown) => {
           throw kubeStatusError(error, `logs of pod ${namespace}/${pod}`);
         });
@@ -221,7 +222,7 @@ async function podOfAttempt(kc: KubeConfig, taskRun: TaskRun, attempt: number | 
   const name = taskRun.metadata.name ?? "";
   const recorded = attemptPod(taskRun, attempt);
   if (recorded?.pod) return recorded.pod;
-  const core = kc.makeApiClient(CoreV1Api);
+  const core = apiClient(kc, CoreV1Api);
   const selector = [
     `${LABELS.taskRun}=${name}`,
     ...(attempt === undefined ? [] : [`${LABELS.attempt}=${attempt}`]),

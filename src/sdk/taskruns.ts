@@ -12,6 +12,7 @@ import {
 import { GROUP, VERSION } from "../operator/api/common.ts";
 import { FINISHED_PHASES, type TaskRun, type TaskRunPhase } from "../operator/api/taskrun.ts";
 import { isNotFound, KubeApiError } from "../operator/kube/errors.ts";
+import { apiClient } from "./api-client.ts";
 import { TaskRunNotFoundError, type TaskRunRef } from "./errors.ts";
 
 const PLURAL = "taskruns";
@@ -45,7 +46,7 @@ export class TaskRunApi {
 
   constructor(kc: KubeConfig) {
     this.#kc = kc;
-    this.#objects = kc.makeApiClient(CustomObjectsApi);
+    this.#objects = apiClient(kc, CustomObjectsApi);
   }
 
   async create(taskRun: TaskRun): Promise<TaskRun> {

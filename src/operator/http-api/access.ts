@@ -3,6 +3,7 @@
 // HTTP API. Answers are cached briefly (by a hash of the token; never the token itself).
 import { createHash } from "node:crypto";
 import { AuthenticationV1Api, AuthorizationV1Api, type KubeConfig } from "@kubernetes/client-node";
+import { apiClient } from "../../sdk/api-client.ts";
 import { GROUP } from "../api/common.ts";
 
 export interface Caller {
@@ -51,8 +52,8 @@ const digest = (text: string) => createHash("sha256").update(text).digest("hex")
 
 /** TokenReview and SubjectAccessReview through the API server, with the server's own credentials. */
 export function kubeAccessReview(kc: KubeConfig, cacheSeconds = 10): AccessReview {
-  const authn = kc.makeApiClient(AuthenticationV1Api);
-  const authz = kc.makeApiClient(AuthorizationV1Api);
+  const authn = apiClient(kc, AuthenticationV1Api);
+  const authz = apiClient(kc, AuthorizationV1Api);
   const tokens = new AnswerCache<Caller | null>(cacheSeconds * 1000);
   const decisions = new AnswerCache<boolean>(cacheSeconds * 1000);
   return {

@@ -4,6 +4,7 @@ import https from "node:https";
 import { setTimeout as sleep } from "node:timers/promises";
 import { type Connection, inClusterConnection, kubeconfigConnection } from "./connection.ts";
 import { KubeApiError } from "./errors.ts";
+import { MAX_RETRIES, retryCause, retryWaitMs } from "./retry.ts";
 
 export interface RequestOptions {
   body?: unknown;
@@ -21,34 +22,10 @@ export function resourceOf(path: string): string {
   return rest[0] ?? "unknown";
 }
 
-/** client-go's limit on sending one request again. */
-const MAX_RETRIES = 10;
-
 interface Answer {
   status: number;
   retryAfter: string | undefined;
   text: string;
-}
-
-/**
- * How long to wait before sending a request again, or undefined to give up; client-go's rule.
- * A 429 or 5xx answer with a whole-seconds Retry-After asks for a retry of any verb: the API server
- * sends one when API Priority and Fairness turns a request away or its storage is still starting,
- * and it has then not acted on the request. A reset connection (a keep-alive socket the server had
- * closed) is retried after a second for GETs only, since a write may already have happened.
- */
-export function retryWaitMs(
-  method: string,
-  sent: { answer: Pick<Answer, "status" | "retryAfter"> } | { error: unknown },
-): number | undefined {
-  if ("error" in sent) {
-    const code = (sent.error as NodeJS.ErrnoException | undefined)?.code;
-    return method === "GET" && (code === "ECONNRESET" || code === "EPIPE") ? 1_000 : undefined;
-  }
-  const { status, retryAfter } = sent.answer;
-  if (status !== 429 && status < 500) return undefined;
-  if (retryAfter === undefined || !/^\d+$/.test(retryAfter.trim())) return undefined;
-  return Number(retryAfter.trim()) * 1_000;
 }
 
 function decodeAnswer<T>(method: string, path: string, { status, text }: Answer): T {
@@ -128,7 +105,7 @@ export class KubeClient {
         if ("error" in sent) throw sent.error;
         return decodeAnswer<T>(method, path, sent.answer);
       }
-      this.onRetry(verb, resourceOf(path), "error" in sent ? "connection" : String(sent.answer.status));
+      this.onRetry(verb, resourceOf(path), retryCause(sent));
       await sleep(wait);
     }
   }

@@ -2,8 +2,9 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { resourceOf, retryWaitMs } from "../../../src/operator/kube/client.ts";
+import { resourceOf } from "../../../src/operator/kube/client.ts";
 import { kubeconfigConnection } from "../../../src/operator/kube/connection.ts";
+import { retryWaitMs } from "../../../src/operator/kube/retry.ts";
 
 function kubeconfig(user: string) {
   const dir = mkdtempSync(join(tmpdir(), "kc-"));

@@ -1,20 +1,24 @@
-// The operator's REST client against a real HTTPS server on loopback that answers the way the API
-// server does when it sheds load: 429 with Retry-After (API Priority and Fairness), a 5xx, a reset
-// keep-alive connection.
+// Both Kubernetes clients (the operator's REST client, the SDK's client-node calls) against a real
+// HTTPS server on loopback that answers the way the API server does when it sheds load: 429 with
+// Retry-After (API Priority and Fairness), a 5xx, a reset keep-alive connection.
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync } from "node:fs";
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:https";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { createServer, type Server } from "node:https";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { KubeConfig } from "@kubernetes/client-node";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { KubeClient } from "../../../src/operator/kube/client.ts";
-import { KubeApiError } from "../../../src/operator/kube/errors.ts";
+import { KubeClient } from "../../src/operator/kube/client.ts";
+import { KubeApiError } from "../../src/operator/kube/errors.ts";
+import { TaskRunApi } from "../../src/sdk/taskruns.ts";
 
 type Handler = (req: IncomingMessage, res: ServerResponse, n: number) => void;
 
 let server: Server;
 let client: KubeClient;
+let sdk: TaskRunApi;
 let handler: Handler;
 let seen: string[];
 let retries: string[];
@@ -54,6 +58,14 @@ beforeAll(async () => {
     token: () => "test-token",
   });
   client.onRetry = (verb, resource, cause) => retries.push(`${verb} ${resource} ${cause}`);
+  const kc = new KubeConfig();
+  kc.loadFromOptions({
+    clusters: [{ name: "c", server: `https://127.0.0.1:${port}`, caData: cert.toString("base64") }],
+    users: [{ name: "u", token: "test-token" }],
+    contexts: [{ name: "x", cluster: "c", user: "u" }],
+    currentContext: "x",
+  });
+  sdk = new TaskRunApi(kc);
 });
 
 afterAll(async () => {
@@ -120,6 +132,53 @@ describe("the operator's API client when the API server sheds load", () => {
     seen = [];
     handler = (req) => req.socket.destroy();
     await expect(client.create(JOBS, {})).rejects.toMatchObject({ code: "ECONNRESET" });
+    expect(seen).toHaveLength(1);
+  });
+});
+
+const TASKRUNS = "/apis/tasks.synthetiq.io/v1alpha1/namespaces/ns/taskruns";
+const taskRun = {
+  apiVersion: "tasks.synthetiq.io/v1alpha1",
+  kind: "TaskRun" as const,
+  metadata: { name: "t", namespace: "ns" },
+  spec: { task: "noop" },
+};
+
+describe("the SDK's API client when the API server sheds load", () => {
+  it("sends a TaskRun create again after the Retry-After of a 429", async () => {
+    handler = (_req, res, n) => {
+      if (n === 1) return status(res, 429, "TooManyRequests", "1");
+      res.writeHead(201, { "content-type": "application/json" });
+      res.end(JSON.stringify({ ...taskRun, metadata: { ...taskRun.metadata, uid: "u-1" } }));
+    };
+    const started = Date.now();
+    const created = await sdk.create(taskRun);
+    expect(created.metadata.uid).toBe("u-1");
+    expect(Date.now() - started).toBeGreaterThanOrEqual(950);
+    expect(seen).toEqual([`POST ${TASKRUNS}`, `POST ${TASKRUNS}`]);
+  });
+
+  it("gives up on a 429 without Retry-After with the API's error, and after ten retries", async () => {
+    handler = (_req, res) => status(res, 429, "TooManyRequests");
+    await expect(sdk.create(taskRun)).rejects.toMatchObject({ status: 429, reason: "TooManyRequests" });
+    expect(seen).toHaveLength(1);
+    seen = [];
+    handler = (_req, res) => status(res, 503, "ServiceUnavailable", "0");
+    await expect(sdk.get({ namespace: "ns", name: "t" })).rejects.toMatchObject({ status: 503 });
+    expect(seen).toHaveLength(11);
+  });
+
+  it("sends a GET again on a reset connection, never a create", async () => {
+    handler = (req, res, n) => {
+      if (n === 1) return req.socket.destroy();
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end(JSON.stringify(taskRun));
+    };
+    expect((await sdk.get({ namespace: "ns", name: "t" })).metadata.name).toBe("t");
+    expect(seen).toHaveLength(2);
+    seen = [];
+    handler = (req) => req.socket.destroy();
+    await expect(sdk.create(taskRun)).rejects.toThrow();
     expect(seen).toHaveLength(1);
   });
 });
