@@ -7,7 +7,11 @@ import { createHash } from "node:crypto";
 export const MAX_JOB_NAME = 63;
 /** The CronJob controller appends "-<minutes>" (up to 11 characters) to its name for its Jobs. */
 export const MAX_CRONJOB_NAME = 52;
-export const MAX_OBJECT_NAME = 253;
+/**
+ * A TaskRun's name is the value of the taskrun label on its Jobs and pods, and label values are at
+ * most 63 characters: the CRD refuses longer names (api/taskrun.ts).
+ */
+export const MAX_TASKRUN_NAME = 63;
 
 function shortHash(text: string): string {
   return createHash("sha256").update(text).digest("hex").slice(0, 8);
@@ -33,5 +37,5 @@ export function cronJobName(taskRunName: string): string {
 /** The child TaskRun of the slot at `scheduledTime`: minutes since the epoch, as CronJob does. */
 export function slotChildName(parentName: string, scheduledTime: Date): string {
   const minutes = Math.floor(scheduledTime.getTime() / 60_000);
-  return boundedName(parentName, `-${minutes}`, MAX_OBJECT_NAME);
+  return boundedName(parentName, `-${minutes}`, MAX_TASKRUN_NAME);
 }

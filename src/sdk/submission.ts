@@ -120,9 +120,6 @@ export function buildTaskRun(
       });
     }
   }
-  if (spec.runAt && spec.expiresAt && Date.parse(spec.runAt) >= Date.parse(spec.expiresAt)) {
-    problems.push({ field: "options.expiresAt", message: `must be after the run time ${spec.runAt}` });
-  }
   if (problems.length > 0) return { ok: false, problems };
   const name =
     options.idempotencyKey === undefined ? undefined : idempotentTaskRunName(task, options.idempotencyKey);

@@ -37,6 +37,33 @@ export const labelName = z
 
 export const timestamp = z.iso.datetime({ offset: false });
 
+/** A rule across fields, which a structural schema cannot say. */
+export interface CrossFieldRule<T> {
+  /** CEL, enforced by the API server (the generated CRD's x-kubernetes-validations). */
+  rule: string;
+  message: string;
+  /** The field the message is about, relative to the object (".softSeconds"). */
+  fieldPath?: string;
+  /**
+   * The same rule in TypeScript, so that the SDK and the HTTP API refuse an object before sending
+   * it. Absent for transition rules (oldSelf): only the API server sees the old object.
+   */
+  holds?: (value: T) => boolean;
+}
+
+/** `schema` with `rules`, checked by zod here and by the API server from the CRD. */
+export function withRules<S extends z.ZodType>(schema: S, rules: CrossFieldRule<z.output<S>>[]): S {
+  return schema
+    .superRefine((value, ctx) => {
+      for (const { holds, message, fieldPath } of rules) {
+        if (holds && !holds(value)) {
+          ctx.addIssue({ code: "custom", message, path: fieldPath ? fieldPath.slice(1).split(".") : [] });
+        }
+      }
+    })
+    .meta({ "x-kubernetes-validations": rules.map(({ holds: _, ...cel }) => cel) });
+}
+
 /** metav1.Condition, as the Kubernetes API conventions define it. */
 export const condition = z.object({
   type: z.string().min(1).max(316),
@@ -71,19 +98,19 @@ export const keyReference = z.object({
 export type KeyReference = z.infer<typeof keyReference>;
 
 /** Where a value comes from: a key of a Secret or of a ConfigMap in the same namespace. */
-export const valueSource = z
-  .object({
+export const valueSource = withRules(
+  z.object({
     secretKeyRef: keyReference.optional(),
     configMapKeyRef: keyReference.optional(),
-  })
-  .meta({
-    "x-kubernetes-validations": [
-      {
-        rule: "has(self.secretKeyRef) != has(self.configMapKeyRef)",
-        message: "exactly one of secretKeyRef or configMapKeyRef must be set",
-      },
-    ],
-  });
+  }),
+  [
+    {
+      rule: "has(self.secretKeyRef) != has(self.configMapKeyRef)",
+      message: "exactly one of secretKeyRef or configMapKeyRef must be set",
+      holds: (v) => (v.secretKeyRef === undefined) !== (v.configMapKeyRef === undefined),
+    },
+  ],
+);
 export type ValueSource = z.infer<typeof valueSource>;
 
 export const retryPolicy = z.object({
@@ -99,22 +126,23 @@ export const retryPolicy = z.object({
 });
 export type RetryPolicySpec = z.infer<typeof retryPolicy>;
 
-export const timeouts = z
-  .object({
+export const timeouts = withRules(
+  z.object({
     /** The runner's AbortSignal fires after this many seconds (Celery's soft time limit). */
     softSeconds: z.int().min(1).max(604_800).optional(),
     /** The Job's activeDeadlineSeconds: the pod is killed. */
     hardSeconds: z.int().min(1).max(604_800).optional(),
-  })
-  .meta({
-    "x-kubernetes-validations": [
-      {
-        rule: "!has(self.softSeconds) || !has(self.hardSeconds) || self.softSeconds < self.hardSeconds",
-        message: "timeouts.softSeconds must be less than timeouts.hardSeconds",
-        fieldPath: ".softSeconds",
-      },
-    ],
-  });
+  }),
+  [
+    {
+      rule: "!has(self.softSeconds) || !has(self.hardSeconds) || self.softSeconds < self.hardSeconds",
+      message: "timeouts.softSeconds must be less than timeouts.hardSeconds",
+      fieldPath: ".softSeconds",
+      holds: (t) =>
+        t.softSeconds === undefined || t.hardSeconds === undefined || t.softSeconds < t.hardSeconds,
+    },
+  ],
+);
 export type TimeoutsSpec = z.infer<typeof timeouts>;
 
 /** Pod overrides a TaskRun or a TaskQueue may set. */

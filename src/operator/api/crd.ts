@@ -20,6 +20,8 @@ export interface ResourceDefinition {
   readonly spec: z.ZodType;
   readonly status: z.ZodType;
   readonly printerColumns: readonly PrinterColumn[];
+  /** A limit on metadata.name below Kubernetes' 253 (the one metadata restriction a CRD may make). */
+  readonly maxNameLength?: number;
 }
 
 type Schema = Record<string, unknown>;
@@ -97,7 +99,9 @@ export function customResourceDefinition(def: ResourceDefinition): Schema {
               properties: {
                 apiVersion: { type: "string" },
                 kind: { type: "string" },
-                metadata: { type: "object" },
+                metadata: def.maxNameLength
+                  ? { type: "object", properties: { name: { type: "string", maxLength: def.maxNameLength } } }
+                  : { type: "object" },
                 spec: openApiSchemaOf(def.spec),
                 status: openApiSchemaOf(def.status),
               },

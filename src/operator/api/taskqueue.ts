@@ -9,6 +9,7 @@ import {
   timeouts,
   timestamp,
   valueSource,
+  withRules,
 } from "./common.ts";
 
 export const envFromSource = z.object({
@@ -29,18 +30,14 @@ export const scalingMetric = z.object({
 
 export const taskQueueSpec = z.object({
   priorityClassName: objectName.optional(),
-  concurrency: z
-    .object({ min: z.int().min(0).max(10_000), max: z.int().min(1).max(10_000) })
-    .meta({
-      "x-kubernetes-validations": [
-        {
-          rule: "self.min <= self.max",
-          message: "concurrency.min must not exceed concurrency.max",
-          fieldPath: ".min",
-        },
-      ],
-    })
-    .optional(),
+  concurrency: withRules(z.object({ min: z.int().min(0).max(10_000), max: z.int().min(1).max(10_000) }), [
+    {
+      rule: "self.min <= self.max",
+      message: "concurrency.min must not exceed concurrency.max",
+      fieldPath: ".min",
+      holds: (c) => c.min <= c.max,
+    },
+  ]).optional(),
   rateLimit: z
     .object({ perSecond: z.number().gt(0).max(10_000), burst: z.int().min(1).max(10_000).optional() })
     .optional(),

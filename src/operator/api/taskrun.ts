@@ -1,6 +1,7 @@
 // The TaskRun resource (tasks.synthetiq.io/v1alpha1): one piece of work, or a schedule of it.
 // This zod schema is the single source of truth: the CRD YAML and JSON Schemas are generated from it.
 import { z } from "zod";
+import { MAX_TASKRUN_NAME } from "../naming.ts";
 import {
   conditionList,
   labelName,
@@ -10,6 +11,7 @@ import {
   timeouts,
   timestamp,
   valueSource,
+  withRules,
 } from "./common.ts";
 
 /** Inline input is capped so that etcd never holds bulky payloads; larger input goes in inputFrom. */
@@ -56,8 +58,8 @@ const immutable = (what: string) => ({
   "x-kubernetes-validations": [{ rule: "self == oldSelf", message: `${what} is immutable` }],
 });
 
-export const taskRunSpec = z
-  .object({
+export const taskRunSpec = withRules(
+  z.object({
     task: taskName.meta(immutable("spec.task")),
     /** Inline JSON input, validated against the task's schema by the operator. */
     input: z
@@ -81,26 +83,27 @@ export const taskRunSpec = z
     ttlSecondsAfterFinished: z.int().min(0).max(31_536_000).optional(),
     schedule: schedule.optional(),
     pod: podOverrides.optional(),
-  })
-  .meta({
-    "x-kubernetes-validations": [
-      {
-        rule: "!has(self.runAt) || !has(self.expiresAt) || self.runAt < self.expiresAt",
-        message: "spec.runAt must be before spec.expiresAt",
-        fieldPath: ".runAt",
-      },
-      {
-        rule: "!has(self.input) || !has(self.inputFrom)",
-        message: "set spec.input or spec.inputFrom, not both",
-        fieldPath: ".inputFrom",
-      },
-      {
-        rule: "has(oldSelf.input) == has(self.input)",
-        message: "spec.input is immutable",
-        fieldPath: ".input",
-      },
-    ],
-  });
+  }),
+  [
+    {
+      rule: "!has(self.runAt) || !has(self.expiresAt) || self.runAt < self.expiresAt",
+      message: "spec.expiresAt must be after spec.runAt",
+      fieldPath: ".expiresAt",
+      holds: (s) => !s.runAt || !s.expiresAt || Date.parse(s.runAt) < Date.parse(s.expiresAt),
+    },
+    {
+      rule: "!has(self.input) || !has(self.inputFrom)",
+      message: "set spec.input or spec.inputFrom, not both",
+      fieldPath: ".inputFrom",
+      holds: (s) => s.input === undefined || s.inputFrom === undefined,
+    },
+    {
+      rule: "has(oldSelf.input) == has(self.input)",
+      message: "spec.input is immutable",
+      fieldPath: ".input",
+    },
+  ],
+);
 export type TaskRunSpec = z.infer<typeof taskRunSpec>;
 
 export const TASKRUN_PHASES = [
@@ -200,6 +203,8 @@ export const taskRunCrd = {
   plural: "taskruns",
   singular: "taskrun",
   categories: ["tasks"],
+  // The name is a label value on the run's Jobs and pods (naming.ts).
+  maxNameLength: MAX_TASKRUN_NAME,
   spec: taskRunSpec,
   status: taskRunStatus,
   printerColumns: [

@@ -18,7 +18,12 @@ export interface EffectiveTimeouts {
   hardSeconds?: number;
 }
 
-/** Field by field, the first layer that sets a value wins; a soft timeout alone gets a hard one after a grace. */
+/**
+ * Field by field, the first layer that sets a value wins; a soft timeout alone gets a hard one after
+ * a grace. Layers can disagree (a run's hardSeconds 300 under its task's softSeconds 600): a soft
+ * timeout at or past the hard one would never fire, so it moves to a grace before the hard one, or
+ * goes when the hard one is shorter than the grace.
+ */
 export function effectiveTimeouts(
   graceSeconds: number,
   ...layers: Array<TimeoutsSpec | undefined>
@@ -27,7 +32,10 @@ export function effectiveTimeouts(
   const hardSeconds =
     layers.find((l) => l?.hardSeconds !== undefined)?.hardSeconds ??
     (softSeconds !== undefined ? softSeconds + graceSeconds : undefined);
-  return { softSeconds, hardSeconds };
+  if (softSeconds === undefined || hardSeconds === undefined || softSeconds < hardSeconds) {
+    return { softSeconds, hardSeconds };
+  }
+  return { softSeconds: hardSeconds > graceSeconds ? hardSeconds - graceSeconds : undefined, hardSeconds };
 }
 
 export interface JobInputs {

@@ -123,6 +123,16 @@ describe.concurrent("one-off TaskRuns", () => {
     expect(await jobsOf(client, namespace, "unknown")).toHaveLength(0);
   });
 
+  it("a name over 63 characters, which its Jobs could not carry in a label, is refused by the API server", async () => {
+    const { client, namespace } = suite;
+    const long = `nightly-customer-export-for-enterprise-accounts-${"x".repeat(16)}`;
+    await expect(createTaskRun(client, namespace, long, { task: "testing.noop", input: {} })).rejects.toThrow(
+      /metadata\.name: Too long: may not be more than 63/,
+    );
+    await createTaskRun(client, namespace, long.slice(0, 63), { task: "testing.noop", input: {} });
+    await waitForPhase(client, namespace, long.slice(0, 63), ["Succeeded"]);
+  });
+
   it("the soft timeout aborts the task through its signal", async () => {
     const { client, namespace } = suite;
     await createTaskRun(client, namespace, "soft", {

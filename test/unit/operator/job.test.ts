@@ -141,4 +141,20 @@ describe("the Job of an attempt", () => {
     });
     expect(effectiveTimeouts(30, undefined)).toEqual({ softSeconds: undefined, hardSeconds: undefined });
   });
+
+  it("moves an inherited soft timeout that would never fire to a grace before the hard one", () => {
+    // The run's hard limit under the task's longer soft one.
+    expect(effectiveTimeouts(30, { hardSeconds: 300 }, { softSeconds: 600 })).toEqual({
+      softSeconds: 270,
+      hardSeconds: 300,
+    });
+    expect(effectiveTimeouts(30, { hardSeconds: 20 }, { softSeconds: 600 })).toEqual({
+      softSeconds: undefined,
+      hardSeconds: 20,
+    });
+    expect(effectiveTimeouts(30, { hardSeconds: 300 }, { softSeconds: 100 })).toEqual({
+      softSeconds: 100,
+      hardSeconds: 300,
+    });
+  });
 });

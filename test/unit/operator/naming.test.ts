@@ -48,4 +48,14 @@ describe("naming", () => {
       slotChildName("nightly", slot),
     );
   });
+
+  it("keeps a slot's child TaskRun name, a label value on its Jobs, within 63 characters", () => {
+    const parent = "p".repeat(63);
+    const slot = new Date("2026-03-01T00:05:00Z");
+    const child = slotChildName(parent, slot);
+    expect(child.length).toBeLessThanOrEqual(63);
+    expect(child).toMatch(DNS_LABEL);
+    expect(child.endsWith(`-${slot.getTime() / 60_000}`)).toBe(true);
+    expect(slotChildName(parent, new Date("2026-03-01T00:06:00Z"))).not.toBe(child);
+  });
 });

@@ -78,7 +78,23 @@ describe("building the TaskRun", () => {
       },
       now,
     );
-    expect(built.ok ? [] : built.problems.map((p) => p.field)).toContain("options.expiresAt");
+    expect(built.ok ? [] : built.problems).toContainEqual({
+      field: "options.expiresAt",
+      message: "spec.expiresAt must be after spec.runAt",
+    });
+  });
+
+  test("the CRD's cross-field rules are checked before any API call: soft timeout under the hard one", () => {
+    const built = buildTaskRun(
+      "email.send_welcome_email",
+      {},
+      { namespace: "apps", timeouts: { softSeconds: 900, hardSeconds: 600 } },
+      now,
+    );
+    expect(built.ok ? [] : built.problems).toContainEqual({
+      field: "options.timeouts.softSeconds",
+      message: "timeouts.softSeconds must be less than timeouts.hardSeconds",
+    });
   });
 
   test("an idempotency key gives a fixed name and is kept in the spec", () => {
