@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # The project's entry point for people and CI. Every command installs what it needs, idempotently.
 #   bash scripts/dev.sh demo          bring up the local cluster and everything around it, run examples
+#   bash scripts/dev.sh demo down | status   stop what the demo started | list what runs
 #   bash scripts/dev.sh test          lint, type-check, schema drift, then every test
 #   bash scripts/dev.sh build         bundle the runner, operator and HTTP API into dist/ (scripts/build.ts)
 #   bash scripts/dev.sh cluster-up | cluster-down | bench | check | setup
-# Every command that runs dist/ (test, demo, cluster-up, bench) builds it first, so it is never stale.
+# Every command that runs dist/ (test, demo [up], cluster-up, bench) builds it first, so it is never stale.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -91,7 +92,14 @@ case "$cmd" in
     ;;
   cluster-up) setup_npm; setup_binaries; build; node test/cluster/cli.ts up "$@" ;;
   cluster-down) setup_npm; node test/cluster/cli.ts down "$@" ;;
-  demo) setup; build; node scripts/demo.ts "$@" ;;
+  demo)
+    # Stopping or listing the demo runs none of dist/ nor the installed tools: only the npm packages.
+    case "${1:-up}" in
+      down | status) setup_npm ;;
+      *) setup; build ;;
+    esac
+    node scripts/demo.ts "$@"
+    ;;
   bench) setup; build; node bench/run.ts "$@" ;;
   *) echo "usage: bash scripts/dev.sh {demo|test|check|build|setup|cluster-up|cluster-down|bench}" >&2; exit 2 ;;
 esac

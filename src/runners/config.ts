@@ -3,8 +3,15 @@
 // To add a section: add it to `runnerConfigSchema` (flat settings) and map each env var in `ENV_NAMES`.
 import { z } from "zod";
 
-/** A boolean that also accepts the env spellings "true"/"false"/"1"/"0"/"yes"/"no". */
-const flag = z.union([z.boolean(), z.stringbool()]);
+/** A boolean that also accepts z.stringbool's env spellings ("true"/"false", "1"/"0", "yes"/"no", ...). */
+const flag = z.union([z.boolean(), z.stringbool()], {
+  // The union alone says only "Invalid input": name the spellings z.stringbool accepts instead.
+  error: (issue) => {
+    const spellings =
+      issue.code === "invalid_union" ? issue.errors.flat().find((i) => "values" in i) : undefined;
+    return spellings && "values" in spellings ? `expected one of ${spellings.values.join(", ")}` : undefined;
+  },
+});
 
 export const runnerConfigSchema = z.object({
   redis: z.object({
@@ -51,7 +58,18 @@ export const runnerConfigSchema = z.object({
     /** Edge lengths in pixels; the env var is comma-separated ("128,256,512"). */
     sizes: z
       .union([z.array(z.number()), z.string().transform((s) => s.split(",").map((n) => Number(n.trim())))])
-      .pipe(z.array(z.number().int().min(16).max(4096)).min(1))
+      .pipe(
+        z
+          .array(
+            // An entry that is not a number reaches here as NaN: say so rather than "received NaN".
+            z
+              .number({ error: (issue) => (issue.code === "invalid_type" ? "not a number" : undefined) })
+              .int()
+              .min(16)
+              .max(4096),
+          )
+          .min(1),
+      )
       .default([128, 256, 512]),
   }),
   // Report tasks (issue 6).
@@ -112,9 +130,17 @@ const ENV_NAMES: Record<string, string> = {
   "reports.sellerVatId": "INVOICE_SELLER_VAT_ID",
 };
 
-/** The env var that sets a config path (`smtp.host` → `SMTP_HOST`), for messages. */
-export function envNameOf(path: string): string {
-  return ENV_NAMES[path] ?? path;
+/**
+ * The env var that sets a config path, for messages: `smtp.host` → `SMTP_HOST`. A longer path points
+ * into a list value, counted from 1 as people count: `thumbnails.sizes.1` → `THUMBNAIL_SIZES: entry 2`.
+ */
+export function envNameOf(path: ReadonlyArray<PropertyKey>): string {
+  const name = ENV_NAMES[path.slice(0, 2).join(".")];
+  if (name === undefined) return path.join(".");
+  const inside = path
+    .slice(2)
+    .map((segment) => (typeof segment === "number" ? segment + 1 : String(segment)));
+  return inside.length === 0 ? name : `${name}: entry ${inside.join(".")}`;
 }
 
 export class ConfigError extends Error {
@@ -124,11 +150,11 @@ export class ConfigError extends Error {
 function parseOrExplain<S extends z.ZodType>(
   schema: S,
   raw: unknown,
-  describe: (path: string) => string,
+  describe: (path: ReadonlyArray<PropertyKey>) => string,
 ): z.output<S> {
   const parsed = schema.safeParse(raw);
   if (parsed.success) return parsed.data;
-  const problems = parsed.error.issues.map((issue) => `${describe(issue.path.join("."))}: ${issue.message}`);
+  const problems = parsed.error.issues.map((issue) => `${describe(issue.path)}: ${issue.message}`);
   throw new ConfigError(`invalid runner configuration: ${problems.join("; ")}`);
 }
 
@@ -148,7 +174,7 @@ export function readRunnerConfig(env: Env): RunnerConfig {
 export function buildRunnerConfig(overrides: DeepPartial<RunnerConfigInput> = {}): RunnerConfig {
   const sections = Object.keys(runnerConfigSchema.shape) as (keyof RunnerConfigInput)[];
   const raw = Object.fromEntries(sections.map((name) => [name, { ...(overrides[name] ?? {}) }]));
-  return parseOrExplain(runnerConfigSchema, raw, (path) => path);
+  return parseOrExplain(runnerConfigSchema, raw, (path) => path.join("."));
 }
 
 export type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? Partial<T[K]> : T[K] };
@@ -189,7 +215,7 @@ export interface RunEnvironment {
 
 export function readRunEnvironment(env: Env): RunEnvironment {
   const raw = Object.fromEntries(Object.keys(runEnvSchema.shape).map((name) => [name, setting(env, name)]));
-  const e = parseOrExplain(runEnvSchema, raw, (path) => path);
+  const e = parseOrExplain(runEnvSchema, raw, (path) => path.join("."));
   const input =
     e.TASK_INPUT !== undefined
       ? { inline: e.TASK_INPUT }

@@ -168,13 +168,42 @@ capabilities:
 {{- end }}
 {{- end }}
 
-{{/* Namespace of a submit that names none: the value, else the first watched namespace, else the release's. */}}
+{{/* Namespace of a submit that names none: the value, else the release namespace, where the chart's
+queues are, else (when operator.watchNamespaces leaves the release namespace out, so the chart renders
+no queues there) the first watched namespace. */}}
 {{- define "synthetiq-tasks.httpApiDefaultNamespace" -}}
-{{- .Values.httpApi.defaultNamespace | default (first .Values.operator.watchNamespaces) | default .Release.Namespace }}
+{{- $watched := .Values.operator.watchNamespaces }}
+{{- if .Values.httpApi.defaultNamespace }}
+{{- .Values.httpApi.defaultNamespace }}
+{{- else if or (not $watched) (has .Release.Namespace $watched) }}
+{{- .Release.Namespace }}
+{{- else }}
+{{- first $watched }}
+{{- end }}
+{{- end }}
+
+{{/* Fails when operator.watchNamespaces leaves out the release namespace while the chart renders
+schedules or TaskQueues into it: the operator would never handle them, so Celery beat's replacements
+would silently never run. Included by schedules.yaml and taskqueues.yaml. */}}
+{{- define "synthetiq-tasks.requireReleaseNamespaceWatched" -}}
+{{- $watched := .Values.operator.watchNamespaces }}
+{{- if and $watched (not (has .Release.Namespace $watched)) }}
+{{- $rendered := list }}
+{{- range $name, $run := .Values.schedules }}
+{{- if $run }}{{ $rendered = append $rendered (printf "schedules.%s" $name) }}{{ end }}
+{{- end }}
+{{- range $name, $queue := .Values.queues }}
+{{- if $queue }}{{ $rendered = append $rendered (printf "queues.%s" $name) }}{{ end }}
+{{- end }}
+{{- if $rendered }}
+{{- fail (printf "%s render into the release namespace %q, which operator.watchNamespaces %v leaves out: the operator would never handle them. Add %q to operator.watchNamespaces, or set each of them to null" (join ", " $rendered) .Release.Namespace $watched .Release.Namespace) }}
+{{- end }}
+{{- end }}
 {{- end }}
 
 {{/* The namespaces that get the chart's TaskQueues and runner ServiceAccount, as a YAML list: the
-release namespace and taskNamespaces. Each must be one the operator watches. */}}
+release namespace and taskNamespaces. Each of taskNamespaces must be one the operator watches (the
+release namespace: see requireReleaseNamespaceWatched). */}}
 {{- define "synthetiq-tasks.taskNamespaces" -}}
 {{- $namespaces := uniq (prepend .Values.taskNamespaces .Release.Namespace) }}
 {{- with .Values.operator.watchNamespaces }}

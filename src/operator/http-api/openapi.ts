@@ -74,6 +74,7 @@ function submitPath(definition: TaskDefinition): Json {
         "404": problem("unknown task"),
         "409": problem("the Idempotency-Key was used before with a different input"),
         "413": problem("request body over the size limit"),
+        "415": problem("the request body is not JSON (Content-Type must be application/json)"),
         ...bearerErrors,
       },
     },

@@ -80,6 +80,8 @@ function problemOf(error: unknown): HttpProblem {
   }
   if (body.type === "entity.parse.failed")
     return new HttpProblem(400, "InvalidJson", `request body is not JSON: ${body.message}`);
+  if (body.type === "charset.unsupported" || body.type === "encoding.unsupported")
+    return new HttpProblem(415, "UnsupportedMediaType", `request body: ${body.message}`);
   if (error instanceof KubeApiError && (error.status === 400 || error.status === 422)) {
     return new HttpProblem(400, "Rejected", error.message);
   }
@@ -98,6 +100,35 @@ const issueProblem = (issue: { path: ReadonlyArray<PropertyKey>; message: string
 /** One problem per field (the body schema and the task's schema may both object to `input`). */
 const uniqueByField = (problems: FieldProblem[]) =>
   problems.filter((p, i) => problems.findIndex((q) => q.field === p.field) === i);
+
+/**
+ * A body that is not JSON would be skipped by express.json and read as no body at all, answering
+ * with the input's problems instead of the real one. An empty body (Content-Length: 0) is no body.
+ */
+function requireJsonBody(req: Request, _res: Response, next: NextFunction) {
+  const hasContent =
+    req.header("transfer-encoding") !== undefined || Number(req.header("content-length") ?? 0) > 0;
+  if (hasContent && !req.is("application/json")) {
+    const sent = req.header("content-type");
+    throw new HttpProblem(
+      415,
+      "UnsupportedMediaType",
+      `the request body must be JSON with Content-Type: application/json, not ${sent ? `"${sent}"` : "a body without Content-Type"}`,
+    );
+  }
+  next();
+}
+
+const ROUTES =
+  "POST /v1/tasks/{task}, GET /v1/tasks, GET or DELETE /v1/taskruns/{namespace}/{name}, GET /openapi.json";
+
+/** The 404 for a path or method the API does not serve, in its error format rather than express's HTML page. */
+export function answerUnknownRoute(req: Request, res: Response) {
+  res.status(404).json({
+    error: "NotFound",
+    message: `no route ${req.method} ${req.baseUrl}${req.path}; the API serves ${ROUTES}`,
+  });
+}
 
 const bearer = (req: Request) => /^Bearer\s+(\S+)$/i.exec(req.header("authorization") ?? "")?.[1];
 
@@ -160,7 +191,7 @@ export function createTaskApiRouter(deps: TaskApiDeps): Router {
     res.json(openapi);
   });
 
-  router.use("/v1", authenticate, express.json({ limit: deps.bodyLimitBytes ?? 262_144 }));
+  router.use("/v1", authenticate, requireJsonBody, express.json({ limit: deps.bodyLimitBytes ?? 262_144 }));
 
   router.get("/v1/tasks", (_req, res) => {
     res.json({ tasks: catalogue });
@@ -245,6 +276,8 @@ export function createTaskApiRouter(deps: TaskApiDeps): Router {
     await deps.taskRuns.cancel(ref);
     res.status(202).json({ ...ref, cancel: true });
   });
+
+  router.use("/v1", answerUnknownRoute);
 
   router.use((error: unknown, _req: Request, res: Response, _next: NextFunction) => {
     const problem = problemOf(error);

@@ -55,7 +55,10 @@ export const taskRunResponse = z.object({
   task: z.string(),
   cancel: z.boolean(),
   status: taskRunStatus,
-  /** The latest attempt's result record from Redis; null before the first attempt ends or after expiry. */
+  /**
+   * The latest attempt's result record from Redis: `status: "running"` (final false) from the moment
+   * its runner starts, then its outcome; null before the first runner starts or after expiry.
+   */
   result: resultRecord.nullable(),
 });
 

@@ -11,7 +11,7 @@ import type { TaskDefinition } from "../../runners/sdk/task.ts";
 import { TaskRunApi } from "../../sdk/taskruns.ts";
 import { kubeAccessReview } from "./access.ts";
 import type { TaskApiConfig } from "./config.ts";
-import { createTaskApiRouter } from "./router.ts";
+import { answerUnknownRoute, createTaskApiRouter } from "./router.ts";
 
 export interface RunningTaskApi {
   server: Server;
@@ -51,6 +51,8 @@ export async function startTaskApi(
       rateLimit: { perSecond: config.ratePerSecond, burst: config.rateBurst },
     }),
   );
+  // The router answers unknown /v1 paths itself; the rest of this server's paths answer alike.
+  app.use(answerUnknownRoute);
   const server = await new Promise<Server>((resolve, reject) => {
     const s = app.listen(config.port, config.host, (error?: Error) => (error ? reject(error) : resolve(s)));
   });

@@ -1,10 +1,11 @@
 // The chart's rendered manifests accepted by the local API server (server-side dry run, so every
 // admission check runs: schema and CEL rules of the CRDs, RBAC objects, Pod Security admission in
-// a namespace that enforces `restricted`), with the default and with production-like values.
+// a namespace that enforces `restricted`), with the default and with production-like values; and
+// the values helm refuses before anything reaches the server.
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CHART_DIR, type Manifest, renderChart } from "../../harness/helm.ts";
+import { CHART_DIR, findManifest, type Manifest, renderChart, renderChartRaw } from "../../harness/helm.ts";
 import { createRestrictedNamespace, deleteNamespace, kubectl, kubectlOk } from "./kube.ts";
 
 /** Prometheus Operator kinds: their CRDs are not on the local cluster, so they are checked by helm only. */
@@ -180,5 +181,55 @@ describe("rendered chart on the local API server (server-side dry run)", () => {
       ]);
       expect(file).toContain(`name: ${onServer}`);
     }
+  });
+});
+
+describe("operator.watchNamespaces that leaves out the release namespace", () => {
+  const apiDefaultNamespace = (manifests: Manifest[]) =>
+    findManifest(manifests, "Deployment", "-http-api").spec.template.spec.containers[0].env.find(
+      (e: { name: string }) => e.name === "HTTP_API_DEFAULT_NAMESPACE",
+    ).value;
+
+  it("refuses to render schedules and queues into the release namespace the operator would never watch", () => {
+    const result = renderChartRaw({ operator: { watchNamespaces: ["cdp"] } }, { namespace: "tasks" });
+    expect(result.status).not.toBe(0);
+    expect(result.stderr).toContain(
+      "schedules.cleanup-expired-sessions, schedules.daily-report, schedules.monthly-report, " +
+        'queues.emails, queues.models, queues.reports render into the release namespace "tasks", ' +
+        "which operator.watchNamespaces [cdp] leaves out: the operator would never handle them. " +
+        'Add "tasks" to operator.watchNamespaces, or set each of them to null',
+    );
+    const oneLeft = renderChartRaw(
+      { operator: { watchNamespaces: ["cdp"] }, schedules: null, queues: { emails: null, models: null } },
+      { namespace: "tasks" },
+    );
+    expect(oneLeft.status).not.toBe(0);
+    expect(oneLeft.stderr).toContain('queues.reports render into the release namespace "tasks"');
+  });
+
+  it("renders when the schedules and queues are off, the HTTP API then defaulting to the first watched namespace", () => {
+    const manifests = renderChart(
+      { operator: { watchNamespaces: ["cdp", "marketing"] }, schedules: null, queues: null },
+      { namespace: "tasks" },
+    );
+    expect(manifests.filter((m) => m.kind === "TaskRun" || m.kind === "TaskQueue")).toEqual([]);
+    expect(apiDefaultNamespace(manifests)).toBe("cdp");
+  });
+
+  it("defaults the HTTP API to the release namespace, where the queues are, when it is watched", () => {
+    for (const watchNamespaces of [[], ["cdp", "tasks"], ["tasks", "cdp"]]) {
+      const manifests = renderChart({ operator: { watchNamespaces } }, { namespace: "tasks" });
+      expect(apiDefaultNamespace(manifests), JSON.stringify(watchNamespaces)).toBe("tasks");
+      expect(manifests.filter((m) => m.kind === "TaskQueue").map((q) => q.metadata.namespace)).toEqual([
+        "tasks",
+        "tasks",
+        "tasks",
+      ]);
+    }
+    const chosen = renderChart({
+      operator: { watchNamespaces: ["cdp", "tasks"] },
+      httpApi: { defaultNamespace: "cdp" },
+    });
+    expect(apiDefaultNamespace(chosen)).toBe("cdp");
   });
 });

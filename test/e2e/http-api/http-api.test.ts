@@ -1,6 +1,6 @@
 // The HTTP API on the local cluster, run as it is deployed (`node dist/http-api.js`)
 // beside the real operator: real service-account tokens (TokenRequest API) checked with
-// TokenReview, real RBAC Roles checked with SubjectAccessReview; 400/401/403/404/409/413/429 and
+// TokenReview, real RBAC Roles checked with SubjectAccessReview; 400/401/403/404/409/413/415/429 and
 // the Idempotency-Key; and submitted tasks really run (Job, runner pod, Redis result), so GET
 // ?wait= answers with the runner's output or the task's error and DELETE stops a running task.
 import { afterAll, beforeAll, describe, expect, inject, test } from "vitest";
@@ -177,6 +177,27 @@ describe("submitting", () => {
       input: { email: "ada@example.com", name: "x".repeat(200_000) },
     });
     expect(big.status).toBe(413);
+  });
+
+  test("415 for a body that is not JSON (a form is not read as an empty body)", async () => {
+    const form = await call("POST", "/v1/tasks/email.send_welcome_email", submitter, "input=1", {
+      "content-type": "application/x-www-form-urlencoded",
+    });
+    expect(form.status).toBe(415);
+    expect(form.body).toMatchObject({
+      error: "UnsupportedMediaType",
+      message: expect.stringContaining("must be JSON with Content-Type: application/json"),
+    });
+  });
+
+  test("a JSON 404 for a route the API does not serve", async () => {
+    const unknown = await call("GET", "/v1/taskrun", submitter);
+    expect(unknown.status).toBe(404);
+    expect(unknown.headers.get("content-type")).toMatch(/^application\/json/);
+    expect(unknown.body).toMatchObject({
+      error: "NotFound",
+      message: expect.stringContaining("GET /v1/taskrun;"),
+    });
   });
 
   test("404 for an unknown task, listing the known ones", async () => {

@@ -30,6 +30,23 @@ describe("runner configuration", () => {
     expect(() => readRunnerConfig({ REDIS_TLS: "maybe" })).toThrow(/REDIS_TLS: /);
   });
 
+  it("names the env var of a bad entry in a list value, counting entries from 1", () => {
+    expect(() => readRunnerConfig({ THUMBNAIL_SIZES: "128,10,abc" })).toThrow(
+      "invalid runner configuration: THUMBNAIL_SIZES: entry 2: Too small: expected number to be >=16; " +
+        "THUMBNAIL_SIZES: entry 3: not a number",
+    );
+  });
+
+  it("lists the accepted spellings of a bad flag", () => {
+    expect(() => readRunnerConfig({ REDIS_TLS: "maybe" })).toThrow(
+      "invalid runner configuration: REDIS_TLS: expected one of true, 1, yes, on, y, enabled, false, 0, no, off, n, disabled",
+    );
+    expect(readRunnerConfig({ REDIS_TLS: "off", SMTP_SECURE: "1" })).toMatchObject({
+      redis: { tls: false },
+      smtp: { secure: true },
+    });
+  });
+
   it("builds from typed overrides for tests", () => {
     expect(buildRunnerConfig({ results: { ttlSeconds: 5 } }).results).toEqual({
       ttlSeconds: 5,

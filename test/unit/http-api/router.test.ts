@@ -1,0 +1,161 @@
+// The HTTP API router's answers to requests it cannot serve (a body that is not JSON, a path it
+// does not have), on a loopback express app with an access review and TaskRun store in memory.
+import type { Server } from "node:http";
+import express from "express";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { TaskRun } from "../../../src/operator/api/taskrun.ts";
+import type { AccessReview } from "../../../src/operator/http-api/access.ts";
+import { answerUnknownRoute, createTaskApiRouter } from "../../../src/operator/http-api/router.ts";
+import { builtInTasks } from "../../../src/runners/registry.ts";
+import type { TaskRunApi } from "../../../src/sdk/taskruns.ts";
+
+// biome-ignore lint/suspicious/noExplicitAny: JSON answers are read field by field in assertions.
+type Json = Record<string, any>;
+
+const TOKEN = "good";
+const access: AccessReview = {
+  authenticate: async (token) => (token === TOKEN ? { username: "tester", groups: [] } : null),
+  authorize: async () => true,
+};
+const created: TaskRun[] = [];
+const taskRuns = {
+  async create(taskRun: TaskRun) {
+    const stored = { ...taskRun, metadata: { ...taskRun.metadata, name: taskRun.metadata.name ?? "run-1" } };
+    created.push(stored);
+    return stored;
+  },
+} as unknown as TaskRunApi;
+
+let server: Server;
+let base: string;
+
+beforeAll(async () => {
+  // As server.ts serves it: the router, then the same 404 for every other path.
+  const app = express();
+  app.use(createTaskApiRouter({ taskRuns, access, tasks: builtInTasks, defaultNamespace: "tasks" }));
+  app.use(answerUnknownRoute);
+  server = await new Promise<Server>((resolve) => {
+    const s = app.listen(0, "127.0.0.1", () => resolve(s));
+  });
+  const address = server.address();
+  base = `http://127.0.0.1:${typeof address === "object" && address ? address.port : 0}`;
+});
+
+afterAll(async () => {
+  server.closeAllConnections();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+});
+
+async function call(
+  method: string,
+  path: string,
+  init: { body?: string; headers?: Record<string, string> } = {},
+) {
+  const response = await fetch(`${base}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${TOKEN}`, ...init.headers },
+    ...(init.body === undefined ? {} : { body: init.body }),
+  });
+  return {
+    status: response.status,
+    contentType: response.headers.get("content-type") ?? "",
+    body: (await response.json()) as Json,
+  };
+}
+
+const SUBMIT = "/v1/tasks/email.send_welcome_email";
+const welcome = { input: { email: "ada@example.com", name: "Ada" } };
+
+describe("request bodies", () => {
+  it("answers 415 to a form body instead of reading it as an empty one", async () => {
+    const form = await call("POST", SUBMIT, {
+      body: "input=1",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+    });
+    expect(form.status).toBe(415);
+    expect(form.body).toEqual({
+      error: "UnsupportedMediaType",
+      message:
+        'the request body must be JSON with Content-Type: application/json, not "application/x-www-form-urlencoded"',
+    });
+  });
+
+  it("answers 415 to JSON text sent as text/plain or without a Content-Type", async () => {
+    const text = await call("POST", SUBMIT, {
+      body: JSON.stringify(welcome),
+      headers: { "content-type": "text/plain" },
+    });
+    expect(text.status).toBe(415);
+    expect(text.body.message).toContain('not "text/plain"');
+    // fetch labels a string body text/plain itself; a Blob without a type goes out with none.
+    const untyped = await fetch(`${base}${SUBMIT}`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${TOKEN}` },
+      body: new Blob([JSON.stringify(welcome)]),
+    });
+    expect(untyped.status).toBe(415);
+    expect(((await untyped.json()) as Json).message).toContain("not a body without Content-Type");
+  });
+
+  it("answers 415 to a JSON body in a charset other than UTF-8", async () => {
+    const latin1 = await call("POST", SUBMIT, {
+      body: JSON.stringify(welcome),
+      headers: { "content-type": "application/json; charset=latin1" },
+    });
+    expect(latin1.status).toBe(415);
+    expect(latin1.body).toMatchObject({
+      error: "UnsupportedMediaType",
+      message: expect.stringContaining("LATIN1"),
+    });
+  });
+
+  it("still reads a JSON body, and a request without a body as an empty one", async () => {
+    const submitted = await call("POST", SUBMIT, {
+      body: JSON.stringify(welcome),
+      headers: { "content-type": "application/json; charset=utf-8" },
+    });
+    expect(submitted.status).toBe(201);
+    expect(created.at(-1)?.spec.input).toEqual(welcome.input);
+    const empty = await call("POST", SUBMIT, { headers: { "content-length": "0" } });
+    expect(empty.status).toBe(400);
+    expect(empty.body.problems.map((p: { field: string }) => p.field)).toEqual(["input.email", "input.name"]);
+  });
+
+  it("checks the token before the body", async () => {
+    const response = await fetch(`${base}${SUBMIT}`, { method: "POST", body: "input=1" });
+    expect(response.status).toBe(401);
+  });
+});
+
+describe("paths and methods the API does not serve", () => {
+  it("answers a JSON 404 under /v1 naming the request and the routes there are", async () => {
+    const unknown = await call("GET", "/v1/taskrunz/tasks/x");
+    expect(unknown.status).toBe(404);
+    expect(unknown.contentType).toMatch(/^application\/json/);
+    expect(unknown.body.error).toBe("NotFound");
+    expect(unknown.body.message).toMatch(
+      /^no route GET \/v1\/taskrunz\/tasks\/x; the API serves POST \/v1\/tasks\/\{task\}, /,
+    );
+    const wrongMethod = await call("PUT", SUBMIT, {
+      body: "{}",
+      headers: { "content-type": "application/json" },
+    });
+    expect(wrongMethod.status).toBe(404);
+    expect(wrongMethod.body.message).toContain(`no route PUT ${SUBMIT};`);
+  });
+
+  it("asks for a token under /v1 first, like every /v1 call", async () => {
+    const response = await fetch(`${base}/v1/nothing-here`);
+    expect(response.status).toBe(401);
+    expect(((await response.json()) as Json).error).toBe("Unauthorized");
+  });
+
+  it("answers a JSON 404 outside /v1 too", async () => {
+    const outside = await call("GET", "/tasks");
+    expect(outside.status).toBe(404);
+    expect(outside.body).toMatchObject({
+      error: "NotFound",
+      message: expect.stringContaining("no route GET /tasks;"),
+    });
+  });
+});
