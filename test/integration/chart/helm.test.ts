@@ -451,7 +451,8 @@ describe("the HTTP API", () => {
     );
     expect(custom).toMatchObject({
       HTTP_API_PORT: "9090",
-      HTTP_API_DEFAULT_NAMESPACE: "cdp",
+      // The release namespace, where the chart's queues are, when the operator watches it.
+      HTTP_API_DEFAULT_NAMESPACE: "tasks",
       HTTP_API_BODY_LIMIT_BYTES: "65536",
       HTTP_API_RATE_PER_SECOND: "2.5",
       HTTP_API_RATE_BURST: "5",
