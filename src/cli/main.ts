@@ -2,110 +2,82 @@
 // kubectl plugin: `kubectl task ...`). Uses the kubeconfig like kubectl (KUBECONFIG, --kubeconfig,
 // --context, -n/--namespace); results come from Redis when REDIS_URL or --redis-url is given.
 import { readFileSync } from "node:fs";
-import { parseArgs } from "node:util";
-import { CoreV1Api, KubeConfig } from "@kubernetes/client-node";
+import { CoreV1Api, type KubeConfig } from "@kubernetes/client-node";
 import { Redis } from "ioredis";
 import { stringify } from "yaml";
 import { LABELS } from "../operator/api/common.ts";
 import type { TaskRun } from "../operator/api/taskrun.ts";
+import { isNotFound } from "../operator/kube/errors.ts";
 import { builtInTasks } from "../runners/registry.ts";
-import { ResultsClient } from "../runners/results/index.ts";
+import { type ResultRecord, ResultsClient } from "../runners/results/index.ts";
 import { apiClient } from "../sdk/api-client.ts";
-import { TaskInputError, type TaskRunRef, TaskWaitTimeoutError } from "../sdk/errors.ts";
+import { type TaskRunRef, TaskWaitTimeoutError } from "../sdk/errors.ts";
 import { submitTask } from "../sdk/submit.ts";
 import { kubeStatusError, TaskRunApi } from "../sdk/taskruns.ts";
-import { attemptPod, LIST_COLUMNS, type ListFilter, matches, retryOf, table, taskRunRow } from "./views.ts";
+import { type CommandLine, type OutputFormat, parseCommandLine, USAGE, UsageError } from "./flags.ts";
+import { loadKubeConfig } from "./kubeconfig.ts";
+import { attemptPod, LIST_COLUMNS, matches, missingPod, retryOf, table, taskRunRow } from "./views.ts";
 
-const USAGE = `kubectl task — submit and watch TaskRuns (tasks.synthetiq.io)
-
-Commands:
-  submit TASK [--input JSON | --input-file FILE] [--queue Q] [--priority N] [--countdown SECONDS]
-              [--idempotency-key KEY] [--wait [--timeout SECONDS]]
-  get NAME                     status (and result, with Redis) of one TaskRun
-  list [--active|--scheduled|--failed] [-A]
-  logs NAME [--attempt N]      pod logs of the latest (or the given) attempt
-  wait NAME [--timeout SECONDS]   exit 0 when it succeeded, 1 when it ended otherwise or timed out
-  cancel NAME
-  retry NAME                   a new TaskRun with the task and input of a Failed/Expired/Cancelled one
-
-Flags: --kubeconfig PATH, --context NAME, -n/--namespace NS, -o/--output table|json|yaml,
-       --redis-url URL (default $REDIS_URL)`;
-
-const options = {
-  kubeconfig: { type: "string" },
-  context: { type: "string" },
-  namespace: { type: "string", short: "n" },
-  "all-namespaces": { type: "boolean", short: "A" },
-  output: { type: "string", short: "o" },
-  "redis-url": { type: "string" },
-  input: { type: "string" },
-  "input-file": { type: "string" },
-  queue: { type: "string" },
-  priority: { type: "string" },
-  countdown: { type: "string" },
-  "idempotency-key": { type: "string" },
-  wait: { type: "boolean" },
-  timeout: { type: "string" },
-  attempt: { type: "string" },
-  active: { type: "boolean" },
-  scheduled: { type: "boolean" },
-  failed: { type: "boolean" },
-  help: { type: "boolean", short: "h" },
-} as const;
-
-class UsageError extends Error {}
-
-type Flags = ReturnType<typeof parseArgs<{ options: typeof options; allowPositionals: true }>>["values"];
-
-function number(flags: Flags, name: "priority" | "countdown" | "timeout" | "attempt"): number | undefined {
-  const raw = flags[name];
-  if (raw === undefined) return undefined;
-  const value = Number(raw);
-  if (!Number.isFinite(value)) throw new UsageError(`--${name} must be a number, got "${raw}"`);
-  return value;
+function print(output: OutputFormat, value: unknown, human: () => string) {
+  if (output === "json") process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+  else if (output === "yaml") process.stdout.write(stringify(value));
+  else process.stdout.write(`${human()}\n`);
 }
 
-function print(flags: Flags, value: unknown, human: () => string) {
-  const format = flags.output ?? "table";
-  if (format === "json") process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
-  else if (format === "yaml") process.stdout.write(stringify(value));
-  else if (format === "table" || format === "wide") process.stdout.write(`${human()}\n`);
-  else throw new UsageError(`-o/--output must be table, json or yaml, got "${format}"`);
+/**
+ * Results from Redis when it is configured. A Redis that cannot be reached does not fail a command
+ * that read the TaskRun: the result is left out with a warning that says why. The connection's
+ * errors are kept for that warning (without a listener ioredis prints each one as a stack trace).
+ */
+class Results {
+  readonly #redis: Redis | undefined;
+  readonly #client: ResultsClient | undefined;
+  #connectionError: Error | undefined;
+
+  constructor(url: string | undefined) {
+    // One read per command: a connection that fails is reported, not retried. ioredis waits
+    // disconnectTimeout for a socket that has already failed to close again, which held the exit.
+    this.#redis = url
+      ? new Redis(url, { lazyConnect: true, retryStrategy: () => null, disconnectTimeout: 100 })
+      : undefined;
+    this.#redis?.on("error", (error: Error) => {
+      this.#connectionError = error;
+    });
+    this.#client = this.#redis ? new ResultsClient(this.#redis) : undefined;
+  }
+
+  /** The record (null: there is none); undefined when Redis is not configured or could not be read. */
+  async read(ref: TaskRunRef): Promise<ResultRecord | null | undefined> {
+    if (!this.#client) return undefined;
+    try {
+      return await this.#client.read(ref);
+    } catch (error) {
+      const reason = this.#connectionError?.message ?? (error as Error).message;
+      process.stderr.write(`warning: result unavailable: Redis: ${reason}\n`);
+      return undefined;
+    }
+  }
+
+  close() {
+    this.#redis?.disconnect();
+  }
 }
 
 async function run(argv: string[]): Promise<number> {
-  const { values: flags, positionals } = parseArgs({
-    args: argv,
-    options,
-    allowPositionals: true,
-    strict: true,
-  });
-  const [command, target] = positionals;
-  if (flags.help || !command) {
+  const line = parseCommandLine(argv);
+  if (line === "help") {
     process.stdout.write(`${USAGE}\n`);
-    return command || flags.help ? 0 : 2;
+    return 0;
   }
-  const kc = new KubeConfig();
-  if (flags.kubeconfig) kc.loadFromFile(flags.kubeconfig);
-  else kc.loadFromDefault();
-  if (flags.context) kc.setCurrentContext(flags.context);
+  const { command, target, flags, output } = line;
+  const kc = loadKubeConfig(flags.kubeconfig, flags.context);
   const namespace = flags.namespace ?? kc.getContextObject(kc.getCurrentContext())?.namespace ?? "default";
   const taskRuns = new TaskRunApi(kc);
-  const redisUrl = flags["redis-url"] ?? process.env.REDIS_URL;
-  const redis = redisUrl ? new Redis(redisUrl, { maxRetriesPerRequest: 1, lazyConnect: true }) : undefined;
-  const results = redis ? new ResultsClient(redis) : undefined;
-  const need = (what: string) => {
-    if (!target) throw new UsageError(`${command} needs ${what}`);
-    return target;
-  };
+  const results = new Results(flags["redis-url"] ?? process.env.REDIS_URL);
   const now = new Date();
   try {
     switch (command) {
       case "submit": {
-        const task = need("a task name (e.g. email.send_welcome_email)");
-        if (flags.input !== undefined && flags["input-file"] !== undefined) {
-          throw new UsageError("give --input or --input-file, not both");
-        }
         const text =
           flags["input-file"] !== undefined
             ? readFileSync(flags["input-file"], "utf8")
@@ -116,32 +88,30 @@ async function run(argv: string[]): Promise<number> {
         } catch (error) {
           throw new UsageError(`the input is not JSON: ${(error as Error).message}`);
         }
-        const priority = number(flags, "priority");
-        const countdown = number(flags, "countdown");
-        const { taskRun, created } = await submitTask({ taskRuns, tasks: builtInTasks }, task, input, {
+        const { taskRun, created } = await submitTask({ taskRuns, tasks: builtInTasks }, target, input, {
           namespace,
-          ...(flags.queue ? { queue: flags.queue } : {}),
-          ...(priority === undefined ? {} : { priority }),
-          ...(countdown === undefined ? {} : { countdown }),
-          ...(flags["idempotency-key"] ? { idempotencyKey: flags["idempotency-key"] } : {}),
+          ...(flags.queue === undefined ? {} : { queue: flags.queue }),
+          ...(line.priority === undefined ? {} : { priority: line.priority }),
+          ...(line.countdown === undefined ? {} : { countdown: line.countdown }),
+          ...(flags["idempotency-key"] === undefined ? {} : { idempotencyKey: flags["idempotency-key"] }),
         });
         const name = taskRun.metadata.name ?? "";
         if (!flags.wait) {
           print(
-            flags,
+            output,
             taskRun,
             () =>
               `taskrun.tasks.synthetiq.io/${name} ${created ? "created" : "unchanged (same idempotency key)"}`,
           );
           return 0;
         }
-        return await waitFor(flags, { namespace, name }, taskRuns, results);
+        return await waitFor(line, { namespace, name }, taskRuns, results);
       }
       case "get": {
-        const name = need("a TaskRun name");
-        const taskRun = await taskRuns.get({ namespace, name });
-        const result = results ? await results.read({ namespace, name }) : undefined;
-        print(flags, result === undefined ? taskRun : { ...taskRun, result }, () => {
+        const ref = { namespace, name: target };
+        const taskRun = await taskRuns.get(ref);
+        const result = await results.read(ref);
+        print(output, result === undefined ? taskRun : { ...taskRun, result }, () => {
           const lines = [table(LIST_COLUMNS, [taskRunRow(taskRun, now)])];
           const condition = taskRun.status?.conditions?.find((c) => c.type === "Succeeded");
           if (condition?.message) lines.push(`\nMessage: ${condition.message}`);
@@ -152,16 +122,14 @@ async function run(argv: string[]): Promise<number> {
         return 0;
       }
       case "list": {
-        const chosen = (["active", "scheduled", "failed"] as const).filter((f) => flags[f]);
-        if (chosen.length > 1) throw new UsageError("give at most one of --active, --scheduled, --failed");
-        const filter: ListFilter | undefined = chosen[0];
+        const filter = line.listFilter;
         const all = flags["all-namespaces"] === true;
         const items = (await taskRuns.list(all ? undefined : namespace))
           .filter((t) => filter === undefined || matches(t, filter, now))
           .sort((a, b) =>
             String(a.metadata.creationTimestamp).localeCompare(String(b.metadata.creationTimestamp)),
           );
-        print(flags, { apiVersion: "v1", kind: "List", items }, () => {
+        print(output, { apiVersion: "v1", kind: "List", items }, () => {
           if (items.length === 0)
             return `No ${filter ?? ""} TaskRuns found in ${all ? "any namespace" : `namespace ${namespace}`}.`.replace(
               "  ",
@@ -178,42 +146,39 @@ async function run(argv: string[]): Promise<number> {
         return 0;
       }
       case "logs": {
-        const name = need("a TaskRun name");
-        const taskRun = await taskRuns.get({ namespace, name });
-        const attempt = number(flags, "attempt");
-        const pod = await podOfAttempt(kc, taskRun, attempt);
+        const taskRun = await taskRuns.get({ namespace, name: target });
+        const pod = await podOfAttempt(kc, taskRun, line.attempt);
         const core = apiClient(kc, CoreV1Api);
         const text = await core.readNamespacedPodLog({ namespace, name: pod }).catch((error: unknown) => {
-          throw kubeStatusError(error, `logs of pod ${namespace}/${pod}`);
+          const mapped = kubeStatusError(error, `logs of pod ${namespace}/${pod}`);
+          // The status named a pod that has been removed since.
+          if (isNotFound(mapped)) throw new Error(missingPod(taskRun, line.attempt).message);
+          throw mapped;
         });
         process.stdout.write(text.endsWith("\n") || text === "" ? text : `${text}\n`);
         return 0;
       }
       case "wait":
-        return await waitFor(flags, { namespace, name: need("a TaskRun name") }, taskRuns, results);
+        return await waitFor(line, { namespace, name: target }, taskRuns, results);
       case "cancel": {
-        const name = need("a TaskRun name");
-        const taskRun = await taskRuns.cancel({ namespace, name });
-        print(flags, taskRun, () => `taskrun.tasks.synthetiq.io/${name} cancel requested`);
+        const taskRun = await taskRuns.cancel({ namespace, name: target });
+        print(output, taskRun, () => `taskrun.tasks.synthetiq.io/${target} cancel requested`);
         return 0;
       }
       case "retry": {
-        const name = need("a TaskRun name");
-        const retry = retryOf(await taskRuns.get({ namespace, name }));
+        const retry = retryOf(await taskRuns.get({ namespace, name: target }));
         if (!retry.ok) throw new UsageError(retry.message);
         const created = await taskRuns.create(retry.taskRun);
         print(
-          flags,
+          output,
           created,
-          () => `taskrun.tasks.synthetiq.io/${created.metadata.name} created (retry of ${name})`,
+          () => `taskrun.tasks.synthetiq.io/${created.metadata.name} created (retry of ${target})`,
         );
         return 0;
       }
-      default:
-        throw new UsageError(`unknown command "${command}"\n\n${USAGE}`);
     }
   } finally {
-    redis?.disconnect();
+    results.close();
   }
 }
 
@@ -237,9 +202,8 @@ async function podOfAttempt(kc: KubeConfig, taskRun: TaskRun, attempt: number | 
     ),
   )[0];
   if (!newest?.metadata?.name) {
-    throw new UsageError(
-      `TaskRun ${name} has no pod${attempt === undefined ? " yet" : ` for attempt ${attempt}`}`,
-    );
+    const missing = missingPod(taskRun, attempt);
+    throw missing.usage ? new UsageError(missing.message) : new Error(missing.message);
   }
   return newest.metadata.name;
 }
@@ -249,19 +213,19 @@ async function podOfAttempt(kc: KubeConfig, taskRun: TaskRun, attempt: number | 
  * a second after the runner's result reaches Redis. The result record then gives the output or error.
  */
 async function waitFor(
-  flags: Flags,
+  line: CommandLine,
   ref: TaskRunRef,
   taskRuns: TaskRunApi,
-  results: ResultsClient | undefined,
+  results: Results,
 ): Promise<number> {
-  const timeout = number(flags, "timeout");
-  const signal = timeout === undefined ? new AbortController().signal : AbortSignal.timeout(timeout * 1000);
+  const { timeoutMs } = line;
+  const signal = timeoutMs === undefined ? new AbortController().signal : AbortSignal.timeout(timeoutMs);
   const taskRun = await taskRuns.waitFinished(ref, signal).catch((error: unknown) => {
-    throw signal.aborted ? new TaskWaitTimeoutError(ref, (timeout ?? 0) * 1000) : error;
+    throw signal.aborted ? new TaskWaitTimeoutError(ref, timeoutMs ?? 0) : error;
   });
   const phase = taskRun.status?.phase ?? "Unknown";
-  const record = (await results?.read(ref).catch(() => null)) ?? null;
-  print(flags, { namespace: ref.namespace, name: ref.name, phase, result: record }, () => {
+  const record = (await results.read(ref)) ?? null;
+  print(line.output, { namespace: ref.namespace, name: ref.name, phase, result: record }, () => {
     const detail =
       record?.status === "succeeded"
         ? ` output=${JSON.stringify(record.output)}`
@@ -276,10 +240,7 @@ async function waitFor(
 try {
   process.exitCode = await run(process.argv.slice(2));
 } catch (error) {
-  const message =
-    error instanceof TaskInputError
-      ? `${error.message}\n${error.problems.map((p) => `  ${p.field}: ${p.message}`).join("\n")}`
-      : (error as Error).message;
-  process.stderr.write(`error: ${message}\n`);
+  // A TaskInputError's message lists every bad field already.
+  process.stderr.write(`error: ${(error as Error).message}\n`);
   process.exitCode = error instanceof UsageError ? 2 : 1;
 }

@@ -1,8 +1,9 @@
 // What the CLI shows, as pure functions: the list filters (what `celery inspect active|scheduled`
 // showed, plus failed), a TaskRun's table row (like the CRD's printer columns), plain-text tables,
-// and the TaskRun a retry creates from a finished one.
+// why a log has no pod, and the TaskRun (and its name) a retry creates from a finished one.
 import { LABELS } from "../operator/api/common.ts";
-import type { TaskRun, TaskRunPhase } from "../operator/api/taskrun.ts";
+import { FINISHED_PHASES, type TaskRun, type TaskRunPhase } from "../operator/api/taskrun.ts";
+import { boundedName, MAX_TASKRUN_NAME } from "../operator/naming.ts";
 
 export type ListFilter = "active" | "scheduled" | "failed";
 
@@ -82,7 +83,54 @@ export function attemptPod(
     : undefined;
 }
 
+/**
+ * Why there is no pod to show the log of. Asking for an attempt the run never had is a usage error;
+ * otherwise the pod is not made yet, or it was removed (a finished run's Job and pod are deleted).
+ */
+export function missingPod(t: TaskRun, attempt: number | undefined): { usage: boolean; message: string } {
+  const name = t.metadata.name ?? "";
+  const phase = phaseOf(t);
+  const attempts = t.status?.attemptCount ?? t.status?.attempts?.length ?? 0;
+  const had = `it has had ${attempts} attempt${attempts === 1 ? "" : "s"}`;
+  if (attempt !== undefined && attempt > attempts) {
+    return { usage: true, message: `TaskRun ${name} has no pod for attempt ${attempt}: ${had}` };
+  }
+  const finished = FINISHED_PHASES.has(phase as TaskRunPhase);
+  if (attempts === 0) {
+    return {
+      usage: false,
+      message: finished
+        ? `TaskRun ${name} ended ${phase} without running: it never had a pod`
+        : `TaskRun ${name} has no pod yet: it is ${phase} and no attempt has started`,
+    };
+  }
+  const which = `attempt ${attempt ?? attempts} of TaskRun ${name}`;
+  return {
+    usage: false,
+    message: finished
+      ? `the pod of ${which} is gone: the run ended ${phase} and its pods were removed`
+      : `the pod of ${which} is not there: not created yet, or removed (the run is ${phase})`,
+  };
+}
+
 export const RETRY_OF_ANNOTATION = `${LABELS.taskRun.split("/")[0]}/retry-of`;
+
+/** A retry is named by generateName: the name, "-r-", and 5 characters the API server adds. */
+const RETRY_SUFFIX = "-r-";
+const GENERATED_CHARACTERS = 5;
+const RETRY_SUFFIXES = /(-r-[a-z0-9]{5})+$/;
+
+/**
+ * The generateName of a retry of `t`: within MAX_TASKRUN_NAME once the API server has added its
+ * characters (a long name is cut and gets a hash), and a retry of a retry replaces the earlier
+ * "-r-xxxxx" instead of adding another, so that retrying again and again does not grow the name.
+ */
+export function retryGenerateName(t: TaskRun): string {
+  const name = t.metadata.name ?? "";
+  const isRetry = t.metadata.annotations?.[RETRY_OF_ANNOTATION] !== undefined;
+  const base = isRetry ? name.replace(RETRY_SUFFIXES, "") : name;
+  return boundedName(base, RETRY_SUFFIX, MAX_TASKRUN_NAME - GENERATED_CHARACTERS);
+}
 
 /**
  * A new TaskRun that runs the same task with the same input and run options as `failed`, which
@@ -104,14 +152,13 @@ export function retryOf(failed: TaskRun): { ok: true; taskRun: TaskRun } | { ok:
   const { cancel: _c, runAt: _r, expiresAt: _e, schedule: _s, ...rest } = failed.spec;
   const idempotencyKey = failed.spec.idempotencyKey ?? failed.metadata.uid;
   const spec = idempotencyKey ? { ...rest, idempotencyKey } : rest;
-  const base = name.slice(0, 200);
   return {
     ok: true,
     taskRun: {
       apiVersion: failed.apiVersion,
       kind: "TaskRun",
       metadata: {
-        generateName: `${base}-r-`,
+        generateName: retryGenerateName(failed),
         namespace: failed.metadata.namespace,
         annotations: { [RETRY_OF_ANNOTATION]: name },
       } as TaskRun["metadata"],

@@ -5,7 +5,7 @@
 // Expired, so a failure's phase comes from the watch (with the record's error type and message).
 import type { TaskRun } from "../operator/api/taskrun.ts";
 import type { ResultRecord, ResultsClient } from "../runners/results/index.ts";
-import { TaskFailedError, type TaskRunRef, TaskWaitTimeoutError } from "./errors.ts";
+import { TaskFailedError, TaskRunNotFoundError, type TaskRunRef, TaskWaitTimeoutError } from "./errors.ts";
 import { isFinished, type TaskRunApi } from "./taskruns.ts";
 
 export interface TaskOutcome {
@@ -62,7 +62,10 @@ export class TaskHandle<Output = unknown> {
     return (await this.status()).status?.phase === "Succeeded";
   }
 
-  /** Resolves once the run has finished, however it ended; rejects with TaskWaitTimeoutError. */
+  /**
+   * Resolves once the run has finished, however it ended; rejects with TaskWaitTimeoutError, or with
+   * TaskRunNotFoundError when there is no such TaskRun (or it is deleted while waited for).
+   */
   async wait(options: WaitOptions = {}): Promise<TaskOutcome> {
     const stop = new AbortController();
     const timeout = options.timeout;
@@ -85,11 +88,22 @@ export class TaskHandle<Output = unknown> {
         record: (await this.#results?.read(this.ref).catch(() => null)) ?? null,
         taskRun,
       }),
+      async (error: unknown): Promise<TaskOutcome> => {
+        // No such TaskRun: Redis would be waited on forever, so the wait ends here, unless a
+        // successful record says how a run whose TaskRun was deleted since (its TTL) ended.
+        if (error instanceof TaskRunNotFoundError) {
+          const record = await this.#results?.read(this.ref).catch(() => null);
+          if (record?.final && record.status === "succeeded") return { phase: "Succeeded", record };
+          stop.abort(error);
+        }
+        throw error;
+      },
     );
     try {
       return await Promise.any(fromResults ? [fromResults, fromWatch] : [fromWatch]);
     } catch (error) {
-      // Both sources failed: report the timeout or abort if that was the cause, else the watch's error.
+      // Both sources failed: report the timeout, abort or missing TaskRun that stopped them, else the
+      // watch's error.
       if (stop.signal.aborted) throw stop.signal.reason;
       throw error instanceof AggregateError ? error.errors.at(-1) : error;
     } finally {

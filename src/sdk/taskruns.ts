@@ -127,47 +127,75 @@ export class TaskRunApi {
   }
 
   /**
-   * Resolves with the TaskRun once its phase is finished (Succeeded, Failed, Cancelled, Expired).
-   * A watch (no polling): its first events are the current state, so nothing is missed.
+   * Resolves with the TaskRun once its phase is finished (Succeeded, Failed, Cancelled, Expired);
+   * rejects with TaskRunNotFoundError when there is no such TaskRun, or when it is deleted while
+   * waited for. A GET first (a watch of a name that does not exist waits forever), then a watch from
+   * the GET's resourceVersion, so that no change in between is missed; no polling. A run that has
+   * already finished is returned even when `signal` has aborted (a timeout of 0 asks "is it done?").
    */
   async waitFinished(ref: TaskRunRef, signal: AbortSignal): Promise<TaskRun> {
-    const path = `/apis/${GROUP}/${VERSION}/namespaces/${ref.namespace}/${PLURAL}`;
-    const query = { fieldSelector: `metadata.name=${ref.name}` };
+    // undefined: the state is not known (at the start, or after the watch's resourceVersion expired).
+    let current: TaskRun | undefined;
     while (true) {
+      current ??= await this.get(ref);
+      if (isFinished(current.status?.phase)) return current;
       signal.throwIfAborted();
-      const finished = await new Promise<TaskRun | undefined>((resolve, reject) => {
-        let controller: AbortController | undefined;
-        const onAbort = () => {
-          controller?.abort();
-          reject(signal.reason);
-        };
-        signal.addEventListener("abort", onAbort, { once: true });
-        const settle = (value: TaskRun | undefined, error?: unknown) => {
-          signal.removeEventListener("abort", onAbort);
-          controller?.abort();
-          if (error) reject(error);
-          else resolve(value);
-        };
-        new Watch(this.#kc)
-          .watch(
-            path,
-            query,
-            (type, object: TaskRun) => {
-              if (type === "DELETED") settle(undefined, new TaskRunNotFoundError(ref));
-              else if (isFinished(object.status?.phase)) settle(object);
-            },
-            // The server ends a watch after its timeout: start another one (it replays the state).
-            (error: unknown) => settle(undefined, error && !signal.aborted ? error : undefined),
-          )
-          .then(
-            (c) => {
-              controller = c;
-              if (signal.aborted) c.abort();
-            },
-            (error: unknown) => settle(undefined, error),
-          );
-      });
-      if (finished) return finished;
+      current = await this.#watchFrom(ref, current, signal);
     }
   }
+
+  /**
+   * Watches the TaskRun from `from`'s resourceVersion. Resolves with it once finished, with the
+   * latest state seen when the watch ends (the server's timeout, or client-node's after 30 s without
+   * an event), or with undefined when the resourceVersion is too old to watch from (410 Gone).
+   */
+  #watchFrom(ref: TaskRunRef, from: TaskRun, signal: AbortSignal): Promise<TaskRun | undefined> {
+    const path = `/apis/${GROUP}/${VERSION}/namespaces/${ref.namespace}/${PLURAL}`;
+    const query = {
+      fieldSelector: `metadata.name=${ref.name}`,
+      resourceVersion: from.metadata.resourceVersion,
+    };
+    let latest = from;
+    return new Promise<TaskRun | undefined>((resolve, reject) => {
+      let controller: AbortController | undefined;
+      let settled = false;
+      const settle = (outcome: { value: TaskRun | undefined } | { error: unknown }) => {
+        if (settled) return;
+        settled = true;
+        signal.removeEventListener("abort", onAbort);
+        controller?.abort();
+        if ("error" in outcome) reject(outcome.error);
+        else resolve(outcome.value);
+      };
+      const onAbort = () => settle({ error: signal.reason });
+      signal.addEventListener("abort", onAbort, { once: true });
+      new Watch(this.#kc)
+        .watch(
+          path,
+          query,
+          (type, object: TaskRun) => {
+            if (type === "DELETED") return settle({ error: new TaskRunNotFoundError(ref) });
+            // An ERROR event carries a Status: the resourceVersion expired (410), so read it again.
+            if (type === "ERROR") return settle({ value: undefined });
+            latest = object;
+            if (isFinished(object.status?.phase)) settle({ value: object });
+          },
+          (error: unknown) => {
+            const ended = error === null || error === undefined || isWatchInactivityTimeout(error);
+            settle(ended ? { value: latest } : { error });
+          },
+        )
+        .then(
+          (c) => {
+            controller = c;
+            if (settled) c.abort();
+          },
+          (error: unknown) => settle({ error }),
+        );
+    });
+  }
 }
+
+/** client-node's Watch ends a watch that had no event for 30 s with this error: watch again. */
+const isWatchInactivityTimeout = (error: unknown) =>
+  error instanceof DOMException && error.name === "TimeoutError";

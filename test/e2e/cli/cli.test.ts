@@ -1,6 +1,7 @@
 // kubectl-task on the local cluster with the real operator and runner: submit (--wait), get,
 // list --active/--scheduled/--failed, logs of an attempt's pod, wait, cancel and retry, with
-// human tables and -o json/yaml. The CLI runs as `bin/kubectl-task`, as kubectl would run it.
+// human tables and -o json/yaml; wait on a missing name, a bad -o refused before any create, and get
+// with Redis unreachable. The CLI runs as `bin/kubectl-task`, as kubectl would run it.
 import { execFile } from "node:child_process";
 import { join } from "node:path";
 import { describe, expect, inject, test } from "vitest";
@@ -64,13 +65,43 @@ describe("kubectl-task", () => {
     expect(json.result.output).toEqual({ ok: true });
     const yaml = parse((await cli("get", name, "-o", "yaml")).stdout) as TaskRun;
     expect(yaml.metadata.name).toBe(name);
+
+    // A finished run is reported finished whatever the timeout.
+    const again = await cli("wait", name, "--timeout", "0");
+    expect(again.stderr).toBe("");
+    expect(again.stdout).toMatch(/ Succeeded output=\{"ok":true\}/);
+    expect(again.code).toBe(0);
+
+    // Redis unreachable: the TaskRun is still shown, with why the result is not, and no stack traces.
+    const noRedis = await cli("get", name, "--redis-url", "redis://127.0.0.1:1");
+    expect(noRedis.stderr).toBe("warning: result unavailable: Redis: connect ECONNREFUSED 127.0.0.1:1\n");
+    expect(noRedis.stdout).toContain(`${name}   testing.noop`);
+    expect(noRedis.code).toBe(0);
   });
 
-  test("a bad input is refused naming every field, exit 1, nothing created", async () => {
+  test("wait on a name that does not exist exits 1 at once, saying so", async () => {
+    const started = Date.now();
+    const waited = await cli("wait", "no-such-run");
+    expect(waited.stderr).toBe(`error: TaskRun ${suite.namespace}/no-such-run not found\n`);
+    expect(waited.code).toBe(1);
+    expect(Date.now() - started).toBeLessThan(10_000);
+  });
+
+  test("a bad -o is refused before anything is created (exit 2)", async () => {
+    const count = async () =>
+      (JSON.parse((await cli("list", "-o", "json")).stdout) as { items: TaskRun[] }).items.length;
+    const before = await count();
+    const refused = await cli("submit", "testing.noop", "-o", "bogus");
+    expect(refused.stderr).toBe('error: -o/--output must be table, json or yaml, got "bogus"\n');
+    expect(refused.code).toBe(2);
+    expect(await count()).toBe(before);
+  });
+
+  test("a bad input is refused naming every field once, exit 1, nothing created", async () => {
     const refused = await cli("submit", "email.send_welcome_email", "--input", '{"email":"nope"}');
     expect(refused.code).toBe(1);
-    expect(refused.stderr).toContain("input.email");
-    expect(refused.stderr).toContain("input.name");
+    expect(refused.stderr.match(/input\.email/g)).toHaveLength(1);
+    expect(refused.stderr.match(/input\.name/g)).toHaveLength(1);
   });
 
   test("a failed run: wait exits 1 with the error, list --failed shows it, logs prints the attempt's pod log, retry makes a new run", async () => {
@@ -100,6 +131,16 @@ describe("kubectl-task", () => {
     expect(retry.metadata.name).not.toBe(name);
     expect(retry.spec).toMatchObject({ task: "testing.exit", input: { code: 2 } });
     expect(retry.metadata.annotations?.[RETRY_OF_ANNOTATION]).toBe(name);
+
+    // A retry of the retry replaces its -r-xxxxx: the name does not grow.
+    const retryName = retry.metadata.name ?? "";
+    expect(retryName).toMatch(new RegExp(`^${name}-r-[a-z0-9]{5}$`));
+    expect((await cli("wait", retryName, "--timeout", "120")).code).toBe(1);
+    const again = await cli("retry", retryName, "-o", "json");
+    expect(again.code, again.stderr).toBe(0);
+    const second = JSON.parse(again.stdout) as TaskRun;
+    expect(second.metadata.name).toMatch(new RegExp(`^${name}-r-[a-z0-9]{5}$`));
+    expect(second.metadata.annotations?.[RETRY_OF_ANNOTATION]).toBe(retryName);
   });
 
   test("retry refuses a run that succeeded", async () => {

@@ -3,7 +3,9 @@
 // refused before any API call; an idempotency key never makes a second TaskRun; wait() is woken by
 // the runner's Redis publish (no polling), ignores a retried attempt's failure, and reports a
 // failure with the operator's phase; result() is the output or a TaskFailedError with the task's
-// error type; cancel() stops a running task.
+// error type; cancel() stops a running task; wait() on a missing or deleted TaskRun rejects with
+// TaskRunNotFoundError.
+import { setTimeout as sleep } from "node:timers/promises";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, inject, test } from "vitest";
 import { ResultsClient } from "../../../src/runners/results/index.ts";
@@ -13,6 +15,7 @@ import {
   type TaskClient,
   TaskFailedError,
   TaskInputError,
+  TaskRunNotFoundError,
   TaskWaitTimeoutError,
 } from "../../../src/sdk/index.ts";
 import { TaskRunApi } from "../../../src/sdk/taskruns.ts";
@@ -133,6 +136,29 @@ describe("the handle, with the task run by the operator", () => {
     const started = Date.now();
     expect(await later.result({ timeout: 5_000 })).toEqual({ ok: true });
     expect(Date.now() - started).toBeLessThan(2_000);
+    // A finished run is reported finished whatever the timeout.
+    expect((await later.wait({ timeout: 0 })).phase).toBe("Succeeded");
+  });
+
+  test("wait() on a name that does not exist rejects with TaskRunNotFoundError at once", async () => {
+    const started = Date.now();
+    const error = await tasks
+      .handle("no-such-run")
+      .wait()
+      .catch((e) => e);
+    expect(error).toBeInstanceOf(TaskRunNotFoundError);
+    expect(Date.now() - started).toBeLessThan(2_000);
+  });
+
+  test("wait() on a TaskRun deleted while waited for rejects with TaskRunNotFoundError", async () => {
+    const handle = await tasks.sendTask("testing.noop", {}, { countdown: 600 });
+    await waitForPhase(suite.client, suite.namespace, handle.name, ["Waiting"]);
+    const waiting = handle.wait().catch((e) => e);
+    await sleep(1_000); // the wait's GET is done and its watch open: the deletion ends the watch
+    await suite.client.delete(
+      `/apis/tasks.synthetiq.io/v1alpha1/namespaces/${suite.namespace}/taskruns/${handle.name}`,
+    );
+    expect(await waiting).toBeInstanceOf(TaskRunNotFoundError);
   });
 
   test("a retryable failure is retried by the operator; wait() ends only with the attempt that succeeds", async () => {
