@@ -2,10 +2,10 @@
 // kubectl plugin: `kubectl task ...`). Uses the kubeconfig like kubectl (KUBECONFIG, --kubeconfig,
 // --context, -n/--namespace); results come from Redis when REDIS_URL or --redis-url is given.
 import { readFileSync } from "node:fs";
-import { CoreV1Api, type KubeConfig } from "@kubernetes/client-node";
+import { CoreV1Api, CustomObjectsApi, type KubeConfig } from "@kubernetes/client-node";
 import { Redis } from "ioredis";
 import { stringify } from "yaml";
-import { LABELS } from "../operator/api/common.ts";
+import { GROUP, LABELS, VERSION } from "../operator/api/common.ts";
 import type { TaskRun } from "../operator/api/taskrun.ts";
 import { isNotFound } from "../operator/kube/errors.ts";
 import { builtInTasks } from "../runners/registry.ts";
@@ -63,6 +63,29 @@ class Results {
   }
 }
 
+/**
+ * A queue named on the command line that no TaskQueue governs is most often a typo: the run would
+ * start ungoverned and without the queue's defaults (its Secrets' environment). Said, not refused:
+ * a queue without a TaskQueue is allowed. Unknown when the user may not read TaskQueues.
+ */
+async function warnIfNoTaskQueue(kc: KubeConfig, namespace: string, queue: string) {
+  try {
+    await apiClient(kc, CustomObjectsApi).getNamespacedCustomObject({
+      group: GROUP,
+      version: VERSION,
+      namespace,
+      plural: "taskqueues",
+      name: queue,
+    });
+  } catch (error) {
+    if (isNotFound(kubeStatusError(error, "get TaskQueue"))) {
+      process.stderr.write(
+        `warning: no TaskQueue "${queue}" in namespace ${namespace}: the run starts without a queue's concurrency limits and defaults (a typo?)\n`,
+      );
+    }
+  }
+}
+
 async function run(argv: string[]): Promise<number> {
   const line = parseCommandLine(argv);
   if (line === "help") {
@@ -88,6 +111,7 @@ async function run(argv: string[]): Promise<number> {
         } catch (error) {
           throw new UsageError(`the input is not JSON: ${(error as Error).message}`);
         }
+        if (flags.queue !== undefined) await warnIfNoTaskQueue(kc, namespace, flags.queue);
         const { taskRun, created } = await submitTask({ taskRuns, tasks: builtInTasks }, target, input, {
           namespace,
           ...(flags.queue === undefined ? {} : { queue: flags.queue }),

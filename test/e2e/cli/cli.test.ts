@@ -1,7 +1,7 @@
 // kubectl-task on the local cluster with the real operator and runner: submit (--wait), get,
 // list --active/--scheduled/--failed, logs of an attempt's pod, wait, cancel and retry, with
-// human tables and -o json/yaml; wait on a missing name, a bad -o refused before any create, and get
-// with Redis unreachable. The CLI runs as `bin/kubectl-task`, as kubectl would run it.
+// human tables and -o json/yaml; wait on a missing name, a bad -o refused before any create, get
+// with Redis unreachable, and a warning for a --queue no TaskQueue has. The CLI runs as `bin/kubectl-task`, as kubectl would run it.
 import { execFile } from "node:child_process";
 import { join } from "node:path";
 import { describe, expect, inject, test } from "vitest";
@@ -45,6 +45,25 @@ function nameOf(submitted: { code: number; stdout: string; stderr: string }): st
 }
 
 describe("kubectl-task", () => {
+  test("submit --queue warns when no TaskQueue has that name (a typo), and still submits", async () => {
+    const typo = await cli("submit", "testing.noop", "--input", "{}", "--queue", "exprots");
+    expect(typo.stderr).toBe(
+      `warning: no TaskQueue "exprots" in namespace ${suite.namespace}: the run starts without a queue's concurrency limits and defaults (a typo?)\n`,
+    );
+    expect(typo.code).toBe(0);
+    nameOf(typo);
+
+    await suite.client.create(`/apis/tasks.synthetiq.io/v1alpha1/namespaces/${suite.namespace}/taskqueues`, {
+      apiVersion: "tasks.synthetiq.io/v1alpha1",
+      kind: "TaskQueue",
+      metadata: { name: "exports" },
+      spec: { concurrency: { min: 0, max: 3 } },
+    });
+    const governed = await cli("submit", "testing.noop", "--input", "{}", "--queue", "exports");
+    expect(governed.stderr).toBe("");
+    nameOf(governed);
+  });
+
   test("submit --wait runs a task to success; get shows it as a table, JSON and YAML", async () => {
     const submitted = await cli("submit", "testing.noop", "--input", "{}", "--wait", "--timeout", "120");
     expect(submitted.stderr).toBe("");
