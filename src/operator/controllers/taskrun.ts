@@ -80,13 +80,17 @@ export class TaskRunController {
     this.deps = deps;
     const { client, config, metrics, log } = deps;
     this.now = deps.now ?? (() => new Date());
-    // Bookkeeping (status writes) takes at most a quarter of the workers, and waits while as many
-    // new runs are still being started, for up to 5 s: in a burst of 1,000 on two cores, 2 s let
-    // status writes share the API server with Job creates (p50 TaskRun → Job 160-200 ms; 5 s: 137-141 ms).
+    // Bookkeeping (status writes) takes at most a quarter of the workers, and waits while any new
+    // run's Job is still being created, for up to 15 s. A status write costs the API server about
+    // twice a TaskRun create, so in a burst it slows every Job create: with status writes held only
+    // while 8 creates were in flight, a burst of 1,000 at 5 in flight took 2.1-2.6x the relay
+    // controller's time (bench/operator-burst.ts), 1.5-1.9x with this. Status of a run shows up at
+    // most 15 s late in a burst; between bursts, writes go in the gaps between creates.
     this.queue = new WorkQueue({
       metrics: metrics.workQueue,
       maxNormalInFlight: Math.max(1, Math.floor(config.workers / 4)),
-      promoteAfterMs: 5_000,
+      holdNormalAtFirstInFlight: 1,
+      promoteAfterMs: 15_000,
     });
     const settings = cacheSettings(config, log, (resource, cause) =>
       metrics.watchRestarts.inc({ resource, cause }),

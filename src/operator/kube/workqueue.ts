@@ -5,9 +5,9 @@
 // such as a new TaskRun that needs its Job) go before "normal" ones (bookkeeping such as a status
 // write), so that in a burst the API server's capacity goes to starting new work before the status
 // of earlier work catches up: at most `maxNormalInFlight` normal keys are processed at once, and
-// none start while that many first keys are still being processed (a burst the API server is still
-// answering, even when no first key waits). A normal key that has waited `promoteAfterMs` takes
-// turns with first keys: delayed, never starved.
+// none start while `holdNormalAtFirstInFlight` first keys are still being processed (a burst the
+// API server is still answering, even when no first key waits). A normal key that has waited
+// `promoteAfterMs` takes turns with first keys: delayed, never starved.
 export interface WorkQueueMetrics {
   depth(n: number): void;
   added(): void;
@@ -23,8 +23,10 @@ export interface WorkQueueOptions {
   maxDelayMs?: number;
   /** How long a normal key may wait behind first keys before the lanes take turns (default 2 s). */
   promoteAfterMs?: number;
-  /** Normal keys processed at once, and first keys in flight that hold normal ones back (default: no limit). */
+  /** Normal keys processed at once (default: no limit). */
   maxNormalInFlight?: number;
+  /** First keys in flight that hold normal ones back (default: maxNormalInFlight). */
+  holdNormalAtFirstInFlight?: number;
   metrics?: WorkQueueMetrics;
 }
 
@@ -49,6 +51,7 @@ export class WorkQueue {
   private readonly maxDelayMs: number;
   private readonly promoteAfterMs: number;
   private readonly maxNormalInFlight: number;
+  private readonly holdNormalAtFirstInFlight: number;
 
   private readonly options: WorkQueueOptions;
 
@@ -58,6 +61,7 @@ export class WorkQueue {
     this.maxDelayMs = options.maxDelayMs ?? 60_000;
     this.promoteAfterMs = options.promoteAfterMs ?? 2_000;
     this.maxNormalInFlight = options.maxNormalInFlight ?? Number.POSITIVE_INFINITY;
+    this.holdNormalAtFirstInFlight = options.holdNormalAtFirstInFlight ?? this.maxNormalInFlight;
   }
 
   get length() {
@@ -143,7 +147,7 @@ export class WorkQueue {
     const promoted = waitedMs >= this.promoteAfterMs;
     // No first key waits, but a burst may still be in flight: its done() calls come back here.
     if (first.length === 0)
-      return promoted || this.inFlight.first < this.maxNormalInFlight ? "normal" : undefined;
+      return promoted || this.inFlight.first < this.holdNormalAtFirstInFlight ? "normal" : undefined;
     this.normalsTurn = promoted && !this.normalsTurn;
     return this.normalsTurn ? "normal" : "first";
   }

@@ -118,8 +118,8 @@ describe("work queue", () => {
     expect(handled).toHaveLength(6);
   });
 
-  it("holds normal keys while maxNormalInFlight first keys are still processed, until they have waited promoteAfterMs", async () => {
-    const queue = new WorkQueue({ maxNormalInFlight: 2, promoteAfterMs: 60 });
+  it("holds normal keys while holdNormalAtFirstInFlight first keys are still processed, until they have waited promoteAfterMs", async () => {
+    const queue = new WorkQueue({ holdNormalAtFirstInFlight: 2, promoteAfterMs: 60 });
     queue.add("ns/new-1", "first");
     queue.add("ns/new-2", "first");
     expect(await queue.get()).toBe("ns/new-1");
