@@ -1,14 +1,15 @@
 // Benchmark (not a test): TaskRuns of a no-op task → how fast the operator turns them into Jobs,
 // beside plain Jobs created directly and beside the least any TaskRun → Job controller can do
 // (bench/lib/relay-controller.ts: no validation, no status, a minimal Job), which is the lower bound
-// on this cluster. Three loads: a burst (--concurrency creates in flight, each sent when the last
-// was answered: it saturates a small control plane), a steady stream (--rate creates a second,
-// each sent on time whatever the others do) and one at a time.
+// on this cluster. Three loads: bursts (--concurrency creates in flight, each sent when the last
+// was answered: 5, the burst the targets are checked on, and 20, which saturates a small control
+// plane), a steady stream (--rate creates a second, each sent on time whatever the others do) and
+// one at a time.
 // Latency runs from the TaskRun (or plain Job) existing, its create call answered, to the Job
 // existing: its create call answered (the operator's debug log, the relay's own clock), and to the
 // Job's first watch event here. Both kinds are warmed up first: a fresh API server serves its first
 // thousand custom resources about three times slower.
-//   node bench/operator-burst.ts [--count 1000] [--concurrency 20] [--rate 50] [--sequential 50] [--warmup 300]
+//   node bench/operator-burst.ts [--count 1000] [--concurrency 5,20] [--rate 50] [--sequential 50] [--warmup 300]
 // The operator inherits this process's environment: OPERATOR_WORKERS=64 or NODE_OPTIONS try settings.
 // Pods are held back by a ResourceQuota (pods: 0): this measures the control path, not thousands of
 // process starts on a shared two-core machine.
@@ -29,14 +30,19 @@ import { percentile } from "./lib/stats.ts";
 const { values } = parseArgs({
   options: {
     count: { type: "string", default: "1000" },
-    concurrency: { type: "string", default: "20" },
+    concurrency: { type: "string", default: "5,20" },
     rate: { type: "string", default: "50" },
     sequential: { type: "string", default: "50" },
     warmup: { type: "string", default: "300" },
   },
 });
 const COUNT = Number(values.count);
-const CONCURRENCY = Number(values.concurrency);
+/** Burst levels, creates in flight: the first is the one the targets are checked on. */
+const LEVELS = values.concurrency.split(",").map(Number);
+if (LEVELS.some((n) => !Number.isInteger(n) || n < 1)) {
+  throw new Error(`--concurrency must be whole numbers >= 1, comma-separated (got "${values.concurrency}")`);
+}
+const [TARGET_LEVEL = 5] = LEVELS;
 const RATE = Number(values.rate);
 const SEQUENTIAL = Number(values.sequential);
 const WARMUP = Number(values.warmup);
@@ -142,11 +148,11 @@ async function main() {
     const plainJob = (name: string, bench: string) => minimalJob(namespace, name, { bench });
 
     /**
-     * Creates COUNT objects, in a burst (CONCURRENCY in flight) or a steady stream (RATE a second),
+     * Creates COUNT objects, in a burst (`level` in flight) or a steady stream (RATE a second),
      * and waits for each one's Job. Returns, by Job name, when each create call was sent and
      * answered, and the times until all calls were answered and all Jobs seen.
      */
-    const load = async (kind: "burst" | "steady", create: (i: number) => Promise<string>) => {
+    const load = async (kind: { burst: number } | "steady", create: (i: number) => Promise<string>) => {
       const sent: Times = new Map();
       const created: Times = new Map();
       const start = now();
@@ -156,7 +162,7 @@ async function main() {
         sent.set(job, t);
         created.set(job, now());
       };
-      if (kind === "burst") await pool(COUNT, CONCURRENCY, one);
+      if (kind !== "steady") await pool(COUNT, kind.burst, one);
       else
         await Promise.all(
           Array.from({ length: COUNT }, async (_, i) => {
@@ -189,7 +195,7 @@ async function main() {
     };
 
     progress(`namespace ${namespace}: warming up the API server with ${WARMUP} TaskRuns and ${WARMUP} Jobs`);
-    await pool(WARMUP, CONCURRENCY, async (i) => {
+    await pool(WARMUP, TARGET_LEVEL, async (i) => {
       await client.create(taskRuns, taskRun(`warmup-${i}`, { bench: "warmup" }));
       await client.create(jobsPath, plainJob(`warmup-${i}`, "warmup"));
     });
@@ -197,8 +203,14 @@ async function main() {
     await deleteAll(jobsPath, "bench=warmup");
 
     // 1. Plain Jobs, created directly.
-    progress(`plain Jobs: a burst of ${COUNT}, ${COUNT} at ${RATE}/s, ${SEQUENTIAL} one at a time`);
-    const plainBurst = await load("burst", createPlainJob("plain-b"));
+    progress(
+      `plain Jobs: bursts of ${COUNT} (${LEVELS.join(", ")} in flight), ${COUNT} at ${RATE}/s, ${SEQUENTIAL} one at a time`,
+    );
+    const plainBursts: Array<Awaited<ReturnType<typeof load>>> = [];
+    for (const level of LEVELS) {
+      plainBursts.push(await load({ burst: level }, createPlainJob(`plain-b${level}`)));
+      await deleteAll(jobsPath, "bench=plain");
+    }
     const plainSteady = await load("steady", createPlainJob("plain-s"));
     const plainOneByOne = await oneAtATime(SEQUENTIAL, createPlainJob("plain-o"));
     // The Job controller keeps retrying the held Jobs' pods: gone first, so that the next phase
@@ -206,15 +218,18 @@ async function main() {
     await deleteAll(jobsPath, "bench=plain");
 
     // 2. TaskRuns through the relay controller: the lower bound.
-    progress(`relay controller: a burst of ${COUNT} TaskRuns`);
-    const relay = await startRelay(cluster.kubeconfig, namespace);
-    const relayBurst = await load("burst", createTaskRun("relay", "relay"));
-    const relayCreated = await relay.stop();
-    await deleteAll(taskRuns, "bench=relay");
-    await deleteAll(jobsPath, "bench=relay");
+    progress(`relay controller: bursts of ${COUNT} TaskRuns`);
+    const relayBursts: Array<Awaited<ReturnType<typeof load>> & { jobsCreated: Times }> = [];
+    for (const level of LEVELS) {
+      const relay = await startRelay(cluster.kubeconfig, namespace);
+      const burst = await load({ burst: level }, createTaskRun(`relay${level}`, "relay"));
+      relayBursts.push({ ...burst, jobsCreated: await relay.stop() });
+      await deleteAll(taskRuns, "bench=relay");
+      await deleteAll(jobsPath, "bench=relay");
+    }
 
     // 3. TaskRuns through the operator.
-    progress(`operator: a burst of ${COUNT} TaskRuns`);
+    progress(`operator: bursts of ${COUNT} TaskRuns (${LEVELS.join(", ")} in flight)`);
     operator = await startOperator({
       kubeconfigPath: cluster.kubeconfig,
       redisUrl: "redis://127.0.0.1:6379",
@@ -224,7 +239,7 @@ async function main() {
     });
     const pid = operator.process.child.pid ?? 0;
     const requestsBefore = await requestsByVerb(operator.metricsUrl);
-    const burst = await load("burst", createTaskRun("tr-b"));
+    const burst = await load({ burst: TARGET_LEVEL }, createTaskRun("tr-b"));
     progress("all Jobs seen; waiting for the operator's writes to settle");
     // Let the status writes settle, then count what the operator wrote.
     let last = -1;
@@ -246,6 +261,12 @@ async function main() {
     // gone first (the TaskRuns take their Jobs with them), so that the steady stream runs alone.
     await deleteAll(taskRuns, "");
     await deleteAll(jobsPath, "");
+    const operatorBursts = [burst];
+    for (const level of LEVELS.slice(1)) {
+      operatorBursts.push(await load({ burst: level }, createTaskRun(`tr-b${level}`)));
+      await deleteAll(taskRuns, "");
+      await deleteAll(jobsPath, "");
+    }
     progress(`operator: ${COUNT} TaskRuns at ${RATE}/s, ${SEQUENTIAL} one at a time`);
     const steady = await load("steady", createTaskRun("tr-s"));
     const oneByOne = await oneAtATime(SEQUENTIAL, createTaskRun("tr-o"));
@@ -258,98 +279,130 @@ async function main() {
     const writes = requestsAfter.writes - requestsBefore.writes;
     const reads = delta("get") + delta("list");
 
-    // Each figure: latencies (ms) or a time (ms).
-    const figures = {
-      plain: {
-        burstSentToWatched: latencies(plainBurst.sent, watched),
-        burstCreatedToWatched: latencies(plainBurst.created, watched),
-        steadyCreatedToWatched: latencies(plainSteady.created, watched),
-        oneByOne: plainOneByOne,
+    // Per burst level, and per system: latencies (ms) and times (ms).
+    const bursts = LEVELS.map((level, i) => {
+      const plain = plainBursts[i]!;
+      const relay = relayBursts[i]!;
+      const op = operatorBursts[i]!;
+      return {
+        level,
+        allJobs: { plain: plain.allJobs, relay: relay.allJobs, operator: op.allJobs },
+        createsDone: { plain: plain.createsDone, relay: relay.createsDone, operator: op.createsDone },
+        createdToCreated: {
+          relay: latencies(relay.created, relay.jobsCreated),
+          operator: latencies(op.created, operatorCreated),
+        },
+        createdToWatched: {
+          plain: latencies(plain.created, watched),
+          relay: latencies(relay.created, watched),
+          operator: latencies(op.created, watched),
+        },
+        sentToWatched: {
+          plain: latencies(plain.sent, watched),
+          relay: latencies(relay.sent, watched),
+          operator: latencies(op.sent, watched),
+        },
+      };
+    });
+    const steadyFigures = {
+      createdToCreated: { operator: latencies(steady.created, operatorCreated) },
+      createdToWatched: {
+        plain: latencies(plainSteady.created, watched),
+        operator: latencies(steady.created, watched),
       },
-      relay: {
-        burstCreatedToCreated: latencies(relayBurst.created, relayCreated),
-        burstCreatedToWatched: latencies(relayBurst.created, watched),
-        burstSentToWatched: latencies(relayBurst.sent, watched),
-      },
-      operator: {
-        burstCreatedToCreated: latencies(burst.created, operatorCreated),
-        burstCreatedToWatched: latencies(burst.created, watched),
-        burstSentToWatched: latencies(burst.sent, watched),
-        steadyCreatedToCreated: latencies(steady.created, operatorCreated),
-        steadyCreatedToWatched: latencies(steady.created, watched),
-        oneByOne,
-      },
+      oneByOne: { plain: plainOneByOne, operator: oneByOne },
     };
+    type BySystem<T> = { plain?: T; relay?: T; operator?: T };
     const ms = (x: number) => (Number.isNaN(x) ? "–" : `${x.toFixed(1)} ms`);
-    const s = (x: number) => `${(x / 1000).toFixed(2)} s`;
-    const p = (sample: number[] | undefined, q: number) => ms(sample ? percentile(sample, q) : NaN);
-    const row = (pick: (f: Record<string, number[]>) => number[] | undefined, q: number) => ({
-      "plain Jobs": p(pick(figures.plain), q),
-      relay: p(pick(figures.relay), q),
-      operator: p(pick(figures.operator), q),
+    const s = (x: number | undefined) => (x === undefined ? "–" : `${(x / 1000).toFixed(2)} s`);
+    const at = (sample: number[] | undefined, q: number) => (sample ? percentile(sample, q) : NaN);
+    const latencyRow = (by: BySystem<number[]>, q: number) => ({
+      "plain Jobs": ms(at(by.plain, q)),
+      relay: ms(at(by.relay, q)),
+      operator: ms(at(by.operator, q)),
+    });
+    const timeRow = (by: BySystem<number>) => ({
+      "plain Jobs": s(by.plain),
+      relay: s(by.relay),
+      operator: s(by.operator),
     });
     console.log(
       `\noperator burst: ${COUNT} TaskRuns vs ${COUNT} plain Jobs, and vs the relay controller (the lower bound)\n` +
-        `burst: ${CONCURRENCY} creates in flight; steady: ${RATE} creates a second; created = the create call answered\n` +
+        `bursts: ${LEVELS.join(", ")} creates in flight (targets on ${TARGET_LEVEL}); steady: ${RATE} creates a second; created = the create call answered\n` +
         "→ created: the Job's create call answered; → watched: the Job's first watch event here\n",
     );
-    console.table({
-      "burst: all Jobs exist": {
-        "plain Jobs": s(plainBurst.allJobs),
-        relay: s(relayBurst.allJobs),
-        operator: s(burst.allJobs),
-      },
-      "burst: create calls done": {
-        "plain Jobs": s(plainBurst.createsDone),
-        relay: s(relayBurst.createsDone),
-        operator: s(burst.createsDone),
-      },
-      "burst: created → created p50": row((f) => f.burstCreatedToCreated, 50),
-      "burst: created → created p99": row((f) => f.burstCreatedToCreated, 99),
-      "burst: created → watched p50": row((f) => f.burstCreatedToWatched, 50),
-      "burst: created → watched p99": row((f) => f.burstCreatedToWatched, 99),
-      "burst: sent → watched p50": row((f) => f.burstSentToWatched, 50),
-      [`steady ${RATE}/s: created → created p50`]: row((f) => f.steadyCreatedToCreated, 50),
-      [`steady ${RATE}/s: created → created p99`]: row((f) => f.steadyCreatedToCreated, 99),
-      [`steady ${RATE}/s: created → watched p50`]: row((f) => f.steadyCreatedToWatched, 50),
-      [`steady ${RATE}/s: created → watched p99`]: row((f) => f.steadyCreatedToWatched, 99),
-      [`one at a time (${SEQUENTIAL}): created → watched p50`]: row((f) => f.oneByOne, 50),
-      [`one at a time (${SEQUENTIAL}): created → watched p99`]: row((f) => f.oneByOne, 99),
-    });
+    console.table(
+      Object.fromEntries([
+        ...bursts.flatMap((b) => [
+          [`burst ${b.level}: all Jobs exist`, timeRow(b.allJobs)],
+          [`burst ${b.level}: create calls done`, timeRow(b.createsDone)],
+          [`burst ${b.level}: created → created p50`, latencyRow(b.createdToCreated, 50)],
+          [`burst ${b.level}: created → created p99`, latencyRow(b.createdToCreated, 99)],
+          [`burst ${b.level}: created → watched p50`, latencyRow(b.createdToWatched, 50)],
+          [`burst ${b.level}: created → watched p99`, latencyRow(b.createdToWatched, 99)],
+          [`burst ${b.level}: sent → watched p50`, latencyRow(b.sentToWatched, 50)],
+        ]),
+        [`steady ${RATE}/s: created → created p50`, latencyRow(steadyFigures.createdToCreated, 50)],
+        [`steady ${RATE}/s: created → created p99`, latencyRow(steadyFigures.createdToCreated, 99)],
+        [`steady ${RATE}/s: created → watched p50`, latencyRow(steadyFigures.createdToWatched, 50)],
+        [`steady ${RATE}/s: created → watched p99`, latencyRow(steadyFigures.createdToWatched, 99)],
+        [`one at a time (${SEQUENTIAL}): created → watched p50`, latencyRow(steadyFigures.oneByOne, 50)],
+        [`one at a time (${SEQUENTIAL}): created → watched p99`, latencyRow(steadyFigures.oneByOne, 99)],
+      ]),
+    );
+    for (const b of bursts) {
+      console.log(
+        `burst ${b.level}: time until all ${COUNT} Jobs exist, operator / plain Jobs ${(b.allJobs.operator / b.allJobs.plain).toFixed(2)}x, operator / relay ${(b.allJobs.operator / b.allJobs.relay).toFixed(2)}x`,
+      );
+    }
     console.log(
-      `ratio (time until all ${COUNT} Jobs exist in the burst): operator / plain Jobs ${(burst.allJobs / plainBurst.allJobs).toFixed(2)}x, operator / relay ${(burst.allJobs / relayBurst.allJobs).toFixed(2)}x`,
+      `operator API requests per TaskRun in burst ${TARGET_LEVEL}: ${(writes / COUNT).toFixed(2)} writes (create ${delta("create")}, update ${delta("update")}, patch ${delta("patch")}, delete ${delta("delete")}; of the creates, ${events.items.length} are Events), ${(reads / COUNT).toFixed(2)} reads`,
     );
     console.log(
-      `operator API requests per TaskRun in the burst: ${(writes / COUNT).toFixed(2)} writes (create ${delta("create")}, update ${delta("update")}, patch ${delta("patch")}, delete ${delta("delete")}; of the creates, ${events.items.length} are Events), ${(reads / COUNT).toFixed(2)} reads`,
-    );
-    console.log(`operator RSS after the burst: ${rss.rssMb.toFixed(0)} MB, ${rss.peakMb.toFixed(0)} MB peak`);
-    console.log(
-      `operator work queue in the burst: ${passes} reconcile passes, mean wait in the queue ${ms(queueWaitMs)}, mean reconcile ${ms(reconcileMs)}`,
+      `operator RSS after burst ${TARGET_LEVEL}: ${rss.rssMb.toFixed(0)} MB, ${rss.peakMb.toFixed(0)} MB peak`,
     );
     console.log(
-      `targets: p50 < 50 ms, p99 < 250 ms, all Jobs < 10 s, ≤ 4 writes per attempt, RSS < 150 MB (log: ${operator.process.logFile})`,
+      `operator work queue in burst ${TARGET_LEVEL}: ${passes} reconcile passes, mean wait in the queue ${ms(queueWaitMs)}, mean reconcile ${ms(reconcileMs)}`,
+    );
+    const [target] = bursts;
+    if (!target) throw new Error("no burst level");
+    const checks = {
+      "p50 < 50 ms": percentile(target.createdToCreated.operator, 50) < 50,
+      "p99 < 250 ms": percentile(target.createdToCreated.operator, 99) < 250,
+      "all Jobs < 10 s": target.allJobs.operator < 10_000,
+      "≤ 4 writes per attempt": writes / COUNT <= 4,
+      "RSS < 150 MB": rss.rssMb < 150,
+    };
+    console.log(
+      `targets on burst ${TARGET_LEVEL}: ${Object.entries(checks)
+        .map(([what, met]) => `${what} ${met ? "met" : "NOT met"}`)
+        .join(", ")} (log: ${operator.process.logFile})`,
     );
     const round = (x: number) => Math.round(x * 10) / 10;
-    const q = (sample: number[], at: number) => round(percentile(sample, at));
+    const q = (sample: number[], p: number) => round(percentile(sample, p));
+    const burstResult = (b: (typeof bursts)[number]) => ({
+      concurrency: b.level,
+      createdToCreatedP50Ms: q(b.createdToCreated.operator, 50),
+      createdToCreatedP99Ms: q(b.createdToCreated.operator, 99),
+      createdToWatchedP50Ms: q(b.createdToWatched.operator, 50),
+      createdToWatchedP99Ms: q(b.createdToWatched.operator, 99),
+      allJobsSeconds: round(b.allJobs.operator / 1000),
+      createsDoneSeconds: round(b.createsDone.operator / 1000),
+      relayCreatedToCreatedP50Ms: q(b.createdToCreated.relay, 50),
+      relayCreatedToCreatedP99Ms: q(b.createdToCreated.relay, 99),
+      relayAllJobsSeconds: round(b.allJobs.relay / 1000),
+      plainSentToWatchedP50Ms: q(b.sentToWatched.plain, 50),
+      plainAllJobsSeconds: round(b.allJobs.plain / 1000),
+    });
     emitResult({
       bench: "operator-burst",
       count: COUNT,
-      concurrency: CONCURRENCY,
       rate: RATE,
-      burstCreatedToCreatedP50Ms: q(figures.operator.burstCreatedToCreated, 50),
-      burstCreatedToCreatedP99Ms: q(figures.operator.burstCreatedToCreated, 99),
-      burstCreatedToWatchedP50Ms: q(figures.operator.burstCreatedToWatched, 50),
-      burstCreatedToWatchedP99Ms: q(figures.operator.burstCreatedToWatched, 99),
-      allJobsSeconds: round(burst.allJobs / 1000),
-      createsDoneSeconds: round(burst.createsDone / 1000),
-      relayCreatedToCreatedP50Ms: q(figures.relay.burstCreatedToCreated, 50),
-      relayCreatedToCreatedP99Ms: q(figures.relay.burstCreatedToCreated, 99),
-      relayAllJobsSeconds: round(relayBurst.allJobs / 1000),
-      plainSentToWatchedP50Ms: q(figures.plain.burstSentToWatched, 50),
-      plainAllJobsSeconds: round(plainBurst.allJobs / 1000),
-      steadyCreatedToCreatedP50Ms: q(figures.operator.steadyCreatedToCreated, 50),
-      steadyCreatedToCreatedP99Ms: q(figures.operator.steadyCreatedToCreated, 99),
-      steadyPlainCreatedToWatchedP50Ms: q(figures.plain.steadyCreatedToWatched, 50),
+      /** The burst the targets are checked on, then the others. */
+      bursts: bursts.map(burstResult),
+      steadyCreatedToCreatedP50Ms: q(steadyFigures.createdToCreated.operator, 50),
+      steadyCreatedToCreatedP99Ms: q(steadyFigures.createdToCreated.operator, 99),
+      steadyPlainCreatedToWatchedP50Ms: q(steadyFigures.createdToWatched.plain, 50),
       oneAtATimeP50Ms: q(oneByOne, 50),
       plainOneAtATimeP50Ms: q(plainOneByOne, 50),
       writesPerTaskRun: round(writes / COUNT),
