@@ -24,6 +24,7 @@ import { acquireCluster, releaseCluster } from "../test/cluster/cluster.ts";
 import { applyCrds } from "../test/e2e/operator/crds.ts";
 import { startOperator } from "../test/harness/operator.ts";
 import { emitResult } from "./lib/child.ts";
+import { untilNoNamespaceTerminating } from "./lib/cluster.ts";
 import { minimalJob } from "./lib/minimal-job.ts";
 import { percentile } from "./lib/stats.ts";
 
@@ -122,7 +123,7 @@ async function main() {
   let operator: Awaited<ReturnType<typeof startOperator>> | undefined;
   try {
     await applyCrds(client);
-    await untilNoNamespaceTerminating(client);
+    await untilNoNamespaceTerminating(client, progress);
     await client.create("/api/v1/namespaces", { metadata: { name: namespace } });
     await client.create(`/api/v1/namespaces/${namespace}/resourcequotas`, {
       metadata: { name: "no-pods" },
@@ -415,30 +416,11 @@ async function main() {
     await client.delete(`/api/v1/namespaces/${namespace}`, { propagationPolicy: "Background" }).catch((e) => {
       if (!isNotFound(e)) console.error(String(e));
     });
+    await untilNoNamespaceTerminating(client, progress);
     client.close();
     await releaseCluster(cluster.layout);
   }
   process.exit(0);
-}
-
-/**
- * Waits (up to 5 minutes) while a namespace is being deleted: emptying an earlier run's namespace,
- * thousands of TaskRuns and Jobs, loads the API server for a minute or more after that run ended.
- */
-async function untilNoNamespaceTerminating(client: KubeClient) {
-  const deadline = performance.now() + 300_000;
-  let said = false;
-  while (performance.now() < deadline) {
-    const { items } = await client.list<{
-      items: Array<{ metadata: { name?: string }; status?: { phase?: string } }>;
-    }>("/api/v1/namespaces");
-    const terminating = items.filter((n) => n.status?.phase === "Terminating").map((n) => n.metadata.name);
-    if (terminating.length === 0) return;
-    if (!said) progress(`waiting for namespace ${terminating.join(", ")} to be deleted first`);
-    said = true;
-    await sleep(2_000);
-  }
-  progress("namespaces still terminating after 5 minutes: measuring anyway");
 }
 
 /** The operator's API requests by verb, leaving out leader-election Lease traffic (a steady renewal). */
