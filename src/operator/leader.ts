@@ -38,12 +38,16 @@ export class LeaderElector {
     return this.leading;
   }
 
-  /** One acquire-or-renew step; true when we hold the lease afterwards. */
-  async tryAcquireOrRenew(now = new Date()): Promise<boolean> {
+  /**
+   * One acquire-or-renew step; true when we hold the lease afterwards. A renewal passes its
+   * deadline: its requests are not retried past it, or a renewal throttled by the API server (up to
+   * 10 Retry-After waits) could count as success after another replica took the expired lease.
+   */
+  async tryAcquireOrRenew(now = new Date(), deadline?: number): Promise<boolean> {
     const { identity, leaseName, leaseDurationSeconds } = this.config;
     let lease: Lease | undefined;
     try {
-      lease = await this.client.get<Lease>(`${this.path}/${leaseName}`);
+      lease = await this.client.get<Lease>(`${this.path}/${leaseName}`, undefined, deadline);
     } catch (error) {
       if (!isNotFound(error)) throw error;
     }
@@ -54,12 +58,16 @@ export class LeaderElector {
     };
     if (!lease) {
       try {
-        await this.client.create(this.path, {
-          apiVersion: "coordination.k8s.io/v1",
-          kind: "Lease",
-          metadata: { name: leaseName, namespace: this.config.namespace },
-          spec: { ...spec, acquireTime: microTime(now), leaseTransitions: 0 },
-        });
+        await this.client.create(
+          this.path,
+          {
+            apiVersion: "coordination.k8s.io/v1",
+            kind: "Lease",
+            metadata: { name: leaseName, namespace: this.config.namespace },
+            spec: { ...spec, acquireTime: microTime(now), leaseTransitions: 0 },
+          },
+          deadline,
+        );
         return true;
       } catch (error) {
         if (isConflict(error)) return false;
@@ -73,16 +81,20 @@ export class LeaderElector {
     if (holder && holder !== identity && !expired) return false;
     const takingOver = holder !== identity;
     try {
-      await this.client.replace(`${this.path}/${leaseName}`, {
-        ...lease,
-        spec: {
-          ...lease.spec,
-          ...spec,
-          ...(takingOver
-            ? { acquireTime: microTime(now), leaseTransitions: (lease.spec.leaseTransitions ?? 0) + 1 }
-            : {}),
+      await this.client.replace(
+        `${this.path}/${leaseName}`,
+        {
+          ...lease,
+          spec: {
+            ...lease.spec,
+            ...spec,
+            ...(takingOver
+              ? { acquireTime: microTime(now), leaseTransitions: (lease.spec.leaseTransitions ?? 0) + 1 }
+              : {}),
+          },
         },
-      });
+        deadline,
+      );
       return true;
     } catch (error) {
       if (isConflict(error)) return false;
@@ -121,7 +133,7 @@ export class LeaderElector {
       await new Promise((r) => setTimeout(r, retryMs));
       if (this.stopped.signal.aborted) return;
       try {
-        if (await this.tryAcquireOrRenew()) {
+        if (await this.tryAcquireOrRenew(new Date(), lastRenew + this.config.renewDeadlineSeconds * 1000)) {
           lastRenew = Date.now();
           continue;
         }

@@ -129,37 +129,61 @@ export class TaskRunApi {
   /**
    * Resolves with the TaskRun once its phase is finished (Succeeded, Failed, Cancelled, Expired);
    * rejects with TaskRunNotFoundError when there is no such TaskRun, or when it is deleted while
-   * waited for. A GET first (a watch of a name that does not exist waits forever), then a watch from
-   * the GET's resourceVersion, so that no change in between is missed; no polling. A run that has
-   * already finished is returned even when `signal` has aborted (a timeout of 0 asks "is it done?").
+   * waited for. A list of that one name first (a watch of a name that does not exist waits
+   * forever), then a watch from the list's resourceVersion, so that no change in between is missed;
+   * no polling. The list's version is the collection's current one: the object's own can be too
+   * old to watch from (410) when it has not changed for a while, and listing again would give the
+   * same version, in a loop. A run that has already finished is returned even when `signal` has
+   * aborted (a timeout of 0 asks "is it done?").
    */
   async waitFinished(ref: TaskRunRef, signal: AbortSignal): Promise<TaskRun> {
     // undefined: the state is not known (at the start, or after the watch's resourceVersion expired).
-    let current: TaskRun | undefined;
+    let current: Watched | undefined;
     while (true) {
-      current ??= await this.get(ref);
-      if (isFinished(current.status?.phase)) return current;
+      current ??= await this.#listOne(ref);
+      if (isFinished(current.run.status?.phase)) return current.run;
       signal.throwIfAborted();
       current = await this.#watchFrom(ref, current, signal);
     }
   }
 
+  /** The TaskRun and the collection's resourceVersion to watch it from. */
+  async #listOne(ref: TaskRunRef): Promise<Watched> {
+    let page: { metadata?: { resourceVersion?: string }; items: TaskRun[] };
+    try {
+      page = (await this.#objects.listNamespacedCustomObject({
+        group: GROUP,
+        version: VERSION,
+        namespace: ref.namespace,
+        plural: PLURAL,
+        fieldSelector: `metadata.name=${ref.name}`,
+      })) as typeof page;
+    } catch (error) {
+      throw kubeStatusError(error, `get TaskRun ${ref.namespace}/${ref.name}`);
+    }
+    const [run] = page.items;
+    if (!run) throw new TaskRunNotFoundError(ref);
+    return { run, resourceVersion: page.metadata?.resourceVersion ?? run.metadata.resourceVersion ?? "" };
+  }
+
   /**
-   * Watches the TaskRun from `from`'s resourceVersion. Resolves with it once finished, with the
-   * latest state seen when the watch ends (the server's timeout, or client-node's after 30 s without
-   * an event), or with undefined when the resourceVersion is too old to watch from (410 Gone).
+   * Watches the TaskRun from `from.resourceVersion` (bookmarks keep it current). Resolves once the
+   * run is finished, with the latest state seen when the watch ends (the server's timeout, or
+   * client-node's after 30 s without an event), or with undefined when the resourceVersion is too
+   * old to watch from (410 Gone).
    */
-  #watchFrom(ref: TaskRunRef, from: TaskRun, signal: AbortSignal): Promise<TaskRun | undefined> {
+  #watchFrom(ref: TaskRunRef, from: Watched, signal: AbortSignal): Promise<Watched | undefined> {
     const path = `/apis/${GROUP}/${VERSION}/namespaces/${ref.namespace}/${PLURAL}`;
     const query = {
       fieldSelector: `metadata.name=${ref.name}`,
-      resourceVersion: from.metadata.resourceVersion,
+      resourceVersion: from.resourceVersion,
+      allowWatchBookmarks: true,
     };
     let latest = from;
-    return new Promise<TaskRun | undefined>((resolve, reject) => {
+    return new Promise<Watched | undefined>((resolve, reject) => {
       let controller: AbortController | undefined;
       let settled = false;
-      const settle = (outcome: { value: TaskRun | undefined } | { error: unknown }) => {
+      const settle = (outcome: { value: Watched | undefined } | { error: unknown }) => {
         if (settled) return;
         settled = true;
         signal.removeEventListener("abort", onAbort);
@@ -175,10 +199,11 @@ export class TaskRunApi {
           query,
           (type, object: TaskRun) => {
             if (type === "DELETED") return settle({ error: new TaskRunNotFoundError(ref) });
-            // An ERROR event carries a Status: the resourceVersion expired (410), so read it again.
+            // An ERROR event carries a Status: the resourceVersion expired (410), so list again.
             if (type === "ERROR") return settle({ value: undefined });
-            latest = object;
-            if (isFinished(object.status?.phase)) settle({ value: object });
+            const resourceVersion = object.metadata?.resourceVersion ?? latest.resourceVersion;
+            latest = type === "BOOKMARK" ? { ...latest, resourceVersion } : { run: object, resourceVersion };
+            if (isFinished(latest.run.status?.phase)) settle({ value: latest });
           },
           (error: unknown) => {
             const ended = error === null || error === undefined || isWatchInactivityTimeout(error);
@@ -194,6 +219,12 @@ export class TaskRunApi {
         );
     });
   }
+}
+
+/** The TaskRun being waited for, and the resourceVersion to watch on from. */
+interface Watched {
+  run: TaskRun;
+  resourceVersion: string;
 }
 
 /** client-node's Watch ends a watch that had no event for 30 s with this error: watch again. */

@@ -124,6 +124,20 @@ describe("the operator's API client when the API server sheds load", () => {
     expect(seen).toHaveLength(11);
   });
 
+  it("does not retry past the caller's deadline (a lease renewal)", async () => {
+    handler = (_req, res) => status(res, 429, "TooManyRequests", "1");
+    const started = Date.now();
+    await expect(client.replace(`${JOBS}/j`, {}, Date.now() + 500)).rejects.toMatchObject({ status: 429 });
+    expect(Date.now() - started).toBeLessThan(500);
+    expect(seen).toHaveLength(1);
+  });
+
+  it("sends a create again only on a 429: a create that timed out may have been stored", async () => {
+    handler = (_req, res) => status(res, 500, "InternalError", "0");
+    await expect(client.create(JOBS, {})).rejects.toMatchObject({ status: 500 });
+    expect(seen).toHaveLength(1);
+  });
+
   it("sends a GET again on a reset connection, never a write", async () => {
     handler = (req, res, n) => (n === 1 ? req.socket.destroy() : res.end("{}"));
     await client.get(`${JOBS}/j`);

@@ -11,6 +11,12 @@ export interface RequestOptions {
   contentType?: string;
   query?: Record<string, string | number | boolean | undefined>;
   timeoutMs?: number;
+  /**
+   * When the caller stops caring (epoch ms): no retry waits past it (the leader's lease renewal).
+   * A request already sent is not cut off: an API server that is restarting answers it a few seconds
+   * late, and the renewal then still lands inside the lease.
+   */
+  deadline?: number;
 }
 
 /** The resource a request path names ("jobs", "taskruns", "leases", ...; "status" for a subresource's parent). */
@@ -101,7 +107,8 @@ export class KubeClient {
         (error: unknown) => ({ error }),
       );
       const wait = retryWaitMs(method, sent);
-      if (wait === undefined || attempt > MAX_RETRIES) {
+      const pastDeadline = opts.deadline !== undefined && Date.now() + (wait ?? 0) >= opts.deadline;
+      if (wait === undefined || attempt > MAX_RETRIES || pastDeadline) {
         if ("error" in sent) throw sent.error;
         return decodeAnswer<T>(method, path, sent.answer);
       }
@@ -151,17 +158,17 @@ export class KubeClient {
     });
   }
 
-  get<T>(path: string, query?: RequestOptions["query"]) {
-    return this.request<T>("GET", path, "get", { query });
+  get<T>(path: string, query?: RequestOptions["query"], deadline?: number) {
+    return this.request<T>("GET", path, "get", { query, deadline });
   }
   list<T>(path: string, query?: RequestOptions["query"]) {
     return this.request<T>("GET", path, "list", { query });
   }
-  create<T>(path: string, body: unknown) {
-    return this.request<T>("POST", path, "create", { body });
+  create<T>(path: string, body: unknown, deadline?: number) {
+    return this.request<T>("POST", path, "create", { body, deadline });
   }
-  replace<T>(path: string, body: unknown) {
-    return this.request<T>("PUT", path, "update", { body });
+  replace<T>(path: string, body: unknown, deadline?: number) {
+    return this.request<T>("PUT", path, "update", { body, deadline });
   }
   mergePatch<T>(path: string, body: unknown) {
     return this.request<T>("PATCH", path, "patch", { body, contentType: "application/merge-patch+json" });

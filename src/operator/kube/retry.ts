@@ -12,11 +12,13 @@ const RESET_CODES = new Set(["ECONNRESET", "EPIPE", "UND_ERR_SOCKET"]);
 export type Sent = { answer: { status: number; retryAfter: string | undefined } } | { error: unknown };
 
 /**
- * How long to wait before sending a request again, or undefined to give up.
- * A 429 or 5xx answer with a whole-seconds Retry-After asks for a retry of any verb: the API server
- * sends one when API Priority and Fairness turns a request away or its storage is still starting,
- * and it has then not acted on the request. A reset connection (a keep-alive socket the server had
- * closed) is retried after a second for GETs only, since a write may already have happened.
+ * How long to wait before sending a request again, or undefined to give up; client-go's rule, but
+ * for creates. A 429 with a whole-seconds Retry-After asks for a retry of any verb: API Priority and
+ * Fairness sends it before acting on the request. A 5xx with Retry-After (storage still starting,
+ * a server-side timeout) is retried for every verb but POST: a create that timed out in etcd may
+ * have been stored, and sent again with generateName it would make a second object. A reset
+ * connection (a keep-alive socket the server had closed) is retried after a second for GETs only,
+ * since a write may already have happened.
  */
 export function retryWaitMs(method: string, sent: Sent): number | undefined {
   if ("error" in sent) {
@@ -24,7 +26,7 @@ export function retryWaitMs(method: string, sent: Sent): number | undefined {
     return method === "GET" && RESET_CODES.has(code) ? 1_000 : undefined;
   }
   const { status, retryAfter } = sent.answer;
-  if (status !== 429 && status < 500) return undefined;
+  if (status !== 429 && (status < 500 || method === "POST")) return undefined;
   if (retryAfter === undefined || !/^\d+$/.test(retryAfter.trim())) return undefined;
   return Number(retryAfter.trim()) * 1_000;
 }

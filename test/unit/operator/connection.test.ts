@@ -51,10 +51,12 @@ describe("API server connection from a kubeconfig", () => {
     expect(resourceOf("/api/v1/pods")).toBe("pods");
   });
 
-  it("retries what client-go retries: 429 or 5xx with whole seconds of Retry-After, a reset GET", () => {
+  it("retries what client-go retries (429 or 5xx with whole seconds of Retry-After, a reset GET), but a create only on 429", () => {
     const answer = (status: number, retryAfter?: string) => ({ answer: { status, retryAfter } });
     expect(retryWaitMs("POST", answer(429, "2"))).toBe(2_000);
     expect(retryWaitMs("PATCH", answer(504, "1"))).toBe(1_000);
+    // A create that timed out may have been stored: only a 429 says it was not.
+    expect(retryWaitMs("POST", answer(500, "2"))).toBeUndefined();
     expect(retryWaitMs("POST", answer(429))).toBeUndefined();
     expect(retryWaitMs("GET", answer(429, "Wed, 21 Oct 2026 07:28:00 GMT"))).toBeUndefined();
     expect(retryWaitMs("GET", answer(409, "1"))).toBeUndefined();
