@@ -47,6 +47,16 @@ const requests: string[] = [];
 function answer(method: string, url: string, body: string): [number, unknown] {
   if (method === "GET" && url === `${RUNS}/done`) return [200, finished];
   if (method === "GET" && url === `${RUNS}/missing`) return [404, notFound('taskruns "missing"')];
+  // wait lists the one name (its resourceVersion is the collection's, to watch from).
+  if (method === "GET" && url.startsWith(`${RUNS}?`)) {
+    const name = new URL(url, "http://stand-in").searchParams
+      .get("fieldSelector")
+      ?.replace("metadata.name=", "");
+    return [
+      200,
+      { kind: "List", metadata: { resourceVersion: "30" }, items: name === "done" ? [finished] : [] },
+    ];
+  }
   if (method === "GET" && url.startsWith("/api/v1/namespaces/apps/pods/done-a1-pod/log")) {
     return [404, notFound('pods "done-a1-pod"')];
   }
@@ -168,7 +178,7 @@ describe("kubectl-task against a stand-in API server", { timeout: 60_000 }, () =
     const missing = await withConfig("wait", "missing");
     expect(missing.stderr).toBe("error: TaskRun apps/missing not found\n");
     expect(missing.code).toBe(1);
-    expect(requests).toEqual([`GET ${RUNS}/done`, `GET ${RUNS}/missing`]);
+    expect(requests).toEqual([`GET ${RUNS}`, `GET ${RUNS}`]);
   });
 
   test("get shows the TaskRun when Redis is unreachable, with why the result is missing, exit 0", async () => {
