@@ -82,8 +82,16 @@ export class TaskRunApi {
 
   /** TaskRuns of one namespace, or of all namespaces when `namespace` is undefined. */
   async list(namespace: string | undefined, options: ListOptions = {}): Promise<TaskRun[]> {
+    return (await this.#page(namespace, options)).items;
+  }
+
+  /** One list call, with the collection's resourceVersion (to watch from). */
+  async #page(
+    namespace: string | undefined,
+    options: ListOptions & { fieldSelector?: string },
+  ): Promise<{ metadata?: { resourceVersion?: string }; items: TaskRun[] }> {
     try {
-      const page = (
+      return (
         namespace === undefined
           ? await this.#objects.listClusterCustomObject({
               group: GROUP,
@@ -98,8 +106,7 @@ export class TaskRunApi {
               plural: PLURAL,
               ...options,
             })
-      ) as { items: TaskRun[] };
-      return page.items;
+      ) as { metadata?: { resourceVersion?: string }; items: TaskRun[] };
     } catch (error) {
       throw kubeStatusError(error, `list TaskRuns in ${namespace ?? "all namespaces"}`);
     }
@@ -149,18 +156,7 @@ export class TaskRunApi {
 
   /** The TaskRun and the collection's resourceVersion to watch it from. */
   async #listOne(ref: TaskRunRef): Promise<Watched> {
-    let page: { metadata?: { resourceVersion?: string }; items: TaskRun[] };
-    try {
-      page = (await this.#objects.listNamespacedCustomObject({
-        group: GROUP,
-        version: VERSION,
-        namespace: ref.namespace,
-        plural: PLURAL,
-        fieldSelector: `metadata.name=${ref.name}`,
-      })) as typeof page;
-    } catch (error) {
-      throw kubeStatusError(error, `get TaskRun ${ref.namespace}/${ref.name}`);
-    }
+    const page = await this.#page(ref.namespace, { fieldSelector: `metadata.name=${ref.name}` });
     const [run] = page.items;
     if (!run) throw new TaskRunNotFoundError(ref);
     return { run, resourceVersion: page.metadata?.resourceVersion ?? run.metadata.resourceVersion ?? "" };
