@@ -11,8 +11,8 @@
 // thousand custom resources about three times slower.
 //   node bench/operator-burst.ts [--count 1000] [--concurrency 5,20] [--rate 50] [--sequential 50] [--warmup 300]
 // The operator inherits this process's environment: OPERATOR_WORKERS=64 or NODE_OPTIONS try settings.
-// Pods are held back by a ResourceQuota (pods: 0): this measures the control path, not thousands of
-// process starts on a shared two-core machine.
+// Pods are held back unscheduled (a node selector no node matches, bench/lib/minimal-job.ts): this
+// measures the control path, not thousands of process starts on a shared two-core machine.
 import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
@@ -21,11 +21,13 @@ import { isNotFound } from "../src/operator/kube/errors.ts";
 import { Informer } from "../src/operator/kube/informer.ts";
 import type { Job } from "../src/operator/kube/objects.ts";
 import { acquireCluster, releaseCluster } from "../test/cluster/cluster.ts";
+import { readState } from "../test/cluster/state.ts";
 import { applyCrds } from "../test/e2e/operator/crds.ts";
 import { startOperator } from "../test/harness/operator.ts";
 import { emitResult } from "./lib/child.ts";
 import { untilNoNamespaceTerminating } from "./lib/cluster.ts";
-import { minimalJob } from "./lib/minimal-job.ts";
+import { minimalJob, UNSCHEDULABLE } from "./lib/minimal-job.ts";
+import { ProcessSampler, type WatchedProcess } from "./lib/procstat.ts";
 import { percentile } from "./lib/stats.ts";
 
 const { values } = parseArgs({
@@ -73,8 +75,13 @@ const taskRun = (name: string, labels: Record<string, string> = {}) => ({
   apiVersion: "tasks.synthetiq.io/v1alpha1",
   kind: "TaskRun",
   metadata: { name, labels },
-  spec: { task: "testing.noop", input: {} },
+  spec: { task: "testing.noop", input: {}, pod: { nodeSelector: UNSCHEDULABLE } },
 });
+
+/** CPU milliseconds per object of a burst, by process. */
+type CpuPerObject = Record<"kube-apiserver" | "etcd" | "kube-controller-manager", number> & {
+  controller?: number;
+};
 
 /** Per Job name, a time (epoch ms). */
 type Times = Map<string, number>;
@@ -106,6 +113,7 @@ async function startRelay(kubeconfig: string, namespace: string) {
     void exited.then((code) => reject(new Error(`relay controller exited (${code}) before it was ready`)));
   });
   return {
+    pid: child.pid ?? 0,
     async stop(): Promise<Times> {
       child.kill("SIGTERM");
       await exited;
@@ -125,10 +133,6 @@ async function main() {
     await applyCrds(client);
     await untilNoNamespaceTerminating(client, progress);
     await client.create("/api/v1/namespaces", { metadata: { name: namespace } });
-    await client.create(`/api/v1/namespaces/${namespace}/resourcequotas`, {
-      metadata: { name: "no-pods" },
-      spec: { hard: { pods: "0" } },
-    });
 
     // Every Job's first appearance, as a watcher in this process sees it.
     const watched: Times = new Map();
@@ -138,11 +142,30 @@ async function main() {
         watched.set(job.metadata.name ?? "", now());
     });
     await jobs.start();
-    /** Deletes a labelled collection and waits until it is gone. */
+    /** Deletes a labelled collection and waits until it is gone, and for Jobs, their pods too. */
     const deleteAll = async (collection: string, labelSelector: string) => {
       await client.delete(collection, { labelSelector, propagationPolicy: "Background" });
-      while ((await client.list<{ items: unknown[] }>(collection, { labelSelector })).items.length)
-        await sleep(200);
+      const gone = [collection, ...(collection === jobsPath ? [`/api/v1/namespaces/${namespace}/pods`] : [])];
+      for (const path of gone) {
+        const query = path === collection ? { labelSelector, limit: 1 } : { limit: 1 };
+        while ((await client.list<{ items: unknown[] }>(path, query)).items.length) await sleep(200);
+      }
+    };
+    // CPU of the control plane and of the controller under test, per object of a burst.
+    const controlPlane = (): WatchedProcess[] =>
+      (["kube-apiserver", "etcd", "kube-controller-manager"] as const).map((label) => ({
+        label,
+        pid: (readState(cluster.layout) ?? cluster.state).components[label].pid,
+      }));
+    const withCpu = async <T extends object>(controllerPid: number | undefined, work: () => Promise<T>) => {
+      const watchedProcesses = [
+        ...controlPlane(),
+        ...(controllerPid ? [{ label: "controller", pid: controllerPid }] : []),
+      ];
+      const sampler = new ProcessSampler(watchedProcesses, 500).start();
+      const result = await work();
+      const cpuMs = Object.fromEntries(sampler.stop().map((u) => [u.label, (1000 * u.cpuSeconds) / COUNT]));
+      return { ...result, cpuMs: cpuMs as CpuPerObject };
     };
     /** Latencies from each Job's time in `from` to its time in `to`. */
     const latencies = (from: Times, to: Times) => [...from].map(([job, t]) => (to.get(job) ?? NaN) - t);
@@ -207,9 +230,11 @@ async function main() {
     progress(
       `plain Jobs: bursts of ${COUNT} (${LEVELS.join(", ")} in flight), ${COUNT} at ${RATE}/s, ${SEQUENTIAL} one at a time`,
     );
-    const plainBursts: Array<Awaited<ReturnType<typeof load>>> = [];
+    const plainBursts: Array<Awaited<ReturnType<typeof load>> & { cpuMs: CpuPerObject }> = [];
     for (const level of LEVELS) {
-      plainBursts.push(await load({ burst: level }, createPlainJob(`plain-b${level}`)));
+      plainBursts.push(
+        await withCpu(undefined, () => load({ burst: level }, createPlainJob(`plain-b${level}`))),
+      );
       await deleteAll(jobsPath, "bench=plain");
     }
     const plainSteady = await load("steady", createPlainJob("plain-s"));
@@ -220,10 +245,13 @@ async function main() {
 
     // 2. TaskRuns through the relay controller: the lower bound.
     progress(`relay controller: bursts of ${COUNT} TaskRuns`);
-    const relayBursts: Array<Awaited<ReturnType<typeof load>> & { jobsCreated: Times }> = [];
+    const relayBursts: Array<Awaited<ReturnType<typeof load>> & { cpuMs: CpuPerObject; jobsCreated: Times }> =
+      [];
     for (const level of LEVELS) {
       const relay = await startRelay(cluster.kubeconfig, namespace);
-      const burst = await load({ burst: level }, createTaskRun(`relay${level}`, "relay"));
+      const burst = await withCpu(relay.pid, () =>
+        load({ burst: level }, createTaskRun(`relay${level}`, "relay")),
+      );
       relayBursts.push({ ...burst, jobsCreated: await relay.stop() });
       await deleteAll(taskRuns, "bench=relay");
       await deleteAll(jobsPath, "bench=relay");
@@ -240,7 +268,9 @@ async function main() {
     });
     const pid = operator.process.child.pid ?? 0;
     const requestsBefore = await requestsByVerb(operator.metricsUrl);
-    const burst = await load({ burst: TARGET_LEVEL }, createTaskRun("tr-b"));
+    const burst = await withCpu(pid, () => load({ burst: TARGET_LEVEL }, createTaskRun("tr-b")));
+    // Status writes made while the burst lasted compete with its Job creates; the rest wait for it.
+    const requestsInBurst = await requestsByVerb(operator.metricsUrl);
     progress("all Jobs seen; waiting for the operator's writes to settle");
     // Let the status writes settle, then count what the operator wrote.
     let last = -1;
@@ -264,7 +294,7 @@ async function main() {
     await deleteAll(jobsPath, "");
     const operatorBursts = [burst];
     for (const level of LEVELS.slice(1)) {
-      operatorBursts.push(await load({ burst: level }, createTaskRun(`tr-b${level}`)));
+      operatorBursts.push(await withCpu(pid, () => load({ burst: level }, createTaskRun(`tr-b${level}`))));
       await deleteAll(taskRuns, "");
       await deleteAll(jobsPath, "");
     }
@@ -279,6 +309,7 @@ async function main() {
     const delta = (verb: string) => (requestsAfter.byVerb[verb] ?? 0) - (requestsBefore.byVerb[verb] ?? 0);
     const writes = requestsAfter.writes - requestsBefore.writes;
     const reads = delta("get") + delta("list");
+    const statusWritesInBurst = (requestsInBurst.byVerb.update ?? 0) - (requestsBefore.byVerb.update ?? 0);
 
     // Per burst level, and per system: latencies (ms) and times (ms).
     const bursts = LEVELS.map((level, i) => {
@@ -289,6 +320,7 @@ async function main() {
         level,
         allJobs: { plain: plain.allJobs, relay: relay.allJobs, operator: op.allJobs },
         createsDone: { plain: plain.createsDone, relay: relay.createsDone, operator: op.createsDone },
+        cpuMs: { plain: plain.cpuMs, relay: relay.cpuMs, operator: op.cpuMs },
         createdToCreated: {
           relay: latencies(relay.created, relay.jobsCreated),
           operator: latencies(op.created, operatorCreated),
@@ -322,6 +354,17 @@ async function main() {
       relay: ms(at(by.relay, q)),
       operator: ms(at(by.operator, q)),
     });
+    const cpu = (c: CpuPerObject | undefined) =>
+      c
+        ? [c["kube-apiserver"], c.etcd, c["kube-controller-manager"], c.controller]
+            .map((x) => (x === undefined ? "–" : x.toFixed(2)))
+            .join(" / ")
+        : "–";
+    const cpuRow = (by: BySystem<CpuPerObject>) => ({
+      "plain Jobs": cpu(by.plain),
+      relay: cpu(by.relay),
+      operator: cpu(by.operator),
+    });
     const timeRow = (by: BySystem<number>) => ({
       "plain Jobs": s(by.plain),
       relay: s(by.relay),
@@ -342,6 +385,7 @@ async function main() {
           [`burst ${b.level}: created → watched p50`, latencyRow(b.createdToWatched, 50)],
           [`burst ${b.level}: created → watched p99`, latencyRow(b.createdToWatched, 99)],
           [`burst ${b.level}: sent → watched p50`, latencyRow(b.sentToWatched, 50)],
+          [`burst ${b.level}: CPU ms per object: API server / etcd / KCM / controller`, cpuRow(b.cpuMs)],
         ]),
         [`steady ${RATE}/s: created → created p50`, latencyRow(steadyFigures.createdToCreated, 50)],
         [`steady ${RATE}/s: created → created p99`, latencyRow(steadyFigures.createdToCreated, 99)],
@@ -358,6 +402,9 @@ async function main() {
     }
     console.log(
       `operator API requests per TaskRun in burst ${TARGET_LEVEL}: ${(writes / COUNT).toFixed(2)} writes (create ${delta("create")}, update ${delta("update")}, patch ${delta("patch")}, delete ${delta("delete")}; of the creates, ${events.items.length} are Events), ${(reads / COUNT).toFixed(2)} reads`,
+    );
+    console.log(
+      `operator status writes in burst ${TARGET_LEVEL} until every Job existed: ${statusWritesInBurst} of ${delta("update")}`,
     );
     console.log(
       `operator RSS after burst ${TARGET_LEVEL}: ${rss.rssMb.toFixed(0)} MB, ${rss.peakMb.toFixed(0)} MB peak`,
@@ -407,6 +454,7 @@ async function main() {
       oneAtATimeP50Ms: q(oneByOne, 50),
       plainOneAtATimeP50Ms: q(plainOneByOne, 50),
       writesPerTaskRun: round(writes / COUNT),
+      statusWritesInBurst,
       readsPerTaskRun: round(reads / COUNT),
       operatorRssMb: Math.round(rss.rssMb),
       operatorPeakRssMb: Math.round(rss.peakMb),

@@ -106,7 +106,7 @@ export function existingBenchScenarios(o: ExistingBenchOptions): Record<string, 
       script: "bench/operator-burst.ts",
       args: ["--count", String(o.operatorBurst)],
       timeoutMs: o.timeoutMs,
-      system: `operator, ${o.operatorBurst} TaskRuns vs ${o.operatorBurst} plain Jobs and a relay (pods held by a quota)`,
+      system: `operator, ${o.operatorBurst} TaskRuns vs ${o.operatorBurst} plain Jobs and a relay (pods held unscheduled)`,
       figures: parseOperatorBurst,
       notes: [
         "Targets (operator issue): p50 < 50 ms, p99 < 250 ms, all Jobs < 10 s, ≤ 4 writes per attempt, RSS < 150 MB.",

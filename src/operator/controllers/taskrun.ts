@@ -75,6 +75,8 @@ export class TaskRunController {
   private gaugeTimer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private readonly deps: TaskRunControllerDeps;
+  /** The resourceVersion of each run's own status write, until its watch event comes back. */
+  private readonly ownStatusWrites = new Map<string, string>();
 
   constructor(deps: TaskRunControllerDeps) {
     this.deps = deps;
@@ -124,10 +126,16 @@ export class TaskRunController {
     });
 
     // A new or changed run, and a finished attempt, go before status bookkeeping (status.ts).
-    this.taskRuns.on((_event, run) => {
-      this.queue.add(keyOf(run), taskRunLane(run));
+    this.taskRuns.on((event, run) => {
       const parent = run.metadata.labels?.[LABELS.schedule];
       if (parent) this.queue.add(`${run.metadata.namespace}/${parent}`);
+      const key = keyOf(run);
+      const written = this.ownStatusWrites.get(key);
+      this.ownStatusWrites.delete(key);
+      // The echo of the run's own status write needs no pass: the pass that wrote it saw everything
+      // up to then, and whatever changed during it queued the run again.
+      if (event === "updated" && written === run.metadata.resourceVersion) return;
+      this.queue.add(key, taskRunLane(run));
     });
     this.jobs.on((_event, job) => {
       const run = job.metadata.labels?.[LABELS.taskRun];
@@ -358,6 +366,7 @@ export class TaskRunController {
       { ...run, status },
     );
     this.taskRuns.observe(updated);
+    this.ownStatusWrites.set(keyOf(updated), updated.metadata.resourceVersion ?? "");
     const phaseChanged = run.status?.phase !== status.phase;
     if (phaseChanged) {
       this.deps.log.info("taskrun phase", {
