@@ -170,10 +170,14 @@ capabilities:
 
 {{/* Namespace of a submit that names none: the value, else the release namespace, where the chart's
 queues are, else (when operator.watchNamespaces leaves the release namespace out, so the chart renders
-no queues there) the first watched namespace. */}}
+no queues there) the first watched namespace. A value the operator does not watch fails: every
+submit that names no namespace would make a TaskRun nothing ever runs. */}}
 {{- define "synthetiq-tasks.httpApiDefaultNamespace" -}}
 {{- $watched := .Values.operator.watchNamespaces }}
 {{- if .Values.httpApi.defaultNamespace }}
+{{- if and $watched (not (has .Values.httpApi.defaultNamespace $watched)) }}
+{{- fail (printf "httpApi.defaultNamespace: %q is not in operator.watchNamespaces %v: TaskRuns submitted without a namespace would never run" .Values.httpApi.defaultNamespace $watched) }}
+{{- end }}
 {{- .Values.httpApi.defaultNamespace }}
 {{- else if or (not $watched) (has .Release.Namespace $watched) }}
 {{- .Release.Namespace }}

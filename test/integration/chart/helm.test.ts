@@ -565,6 +565,18 @@ describe("queues in other namespaces (taskNamespaces)", () => {
       renderChartRaw({ taskNamespaces: ["cdp"], operator: { watchNamespaces: ["tasks", "cdp"] } }).status,
     ).toBe(0);
   });
+
+  it("fails when the HTTP API's default namespace is one the operator does not watch", () => {
+    const watched = { operator: { watchNamespaces: ["tasks", "cdp"] } };
+    const result = renderChartRaw({ ...watched, httpApi: { defaultNamespace: "marketing" } });
+    expect(result.status).not.toBe(0);
+    expect(result.stderr).toContain(
+      'httpApi.defaultNamespace: "marketing" is not in operator.watchNamespaces',
+    );
+    expect(renderChartRaw({ ...watched, httpApi: { defaultNamespace: "cdp" } }).status).toBe(0);
+    // Watching every namespace (the default), any default namespace is handled.
+    expect(renderChartRaw({ httpApi: { defaultNamespace: "marketing" } }).status).toBe(0);
+  });
 });
 
 describe("wrong values", () => {
