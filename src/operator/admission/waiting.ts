@@ -53,6 +53,36 @@ export function admissionStatus(
   return next;
 }
 
+/**
+ * A run whose queue no TaskQueue governs starts at once, without the queue's limits, defaults and
+ * Secret env. For a queue other than "default" that is most often a typo (`emials`): its Admitted
+ * condition says so (reason NoTaskQueue), where the SDK, the HTTP API and `kubectl describe` show
+ * it. A queue without a TaskQueue stays allowed.
+ */
+export function ungovernedStatus(
+  status: TaskRunStatus,
+  queue: string,
+  namespace: string,
+  generation: number,
+  now: Date,
+): TaskRunStatus {
+  const admitted = status.conditions?.find((c) => c.type === "Admitted");
+  if (queue === "default" || admitted?.status !== "True" || admitted.reason !== "Admitted") return status;
+  const next: TaskRunStatus = structuredClone(status);
+  setCondition(
+    next.conditions ?? [],
+    {
+      type: "Admitted",
+      status: "True",
+      reason: "NoTaskQueue",
+      message: `${admitted.message}: no TaskQueue ${queue} in namespace ${namespace}, so no queue limits or defaults apply`,
+      observedGeneration: generation,
+    },
+    now,
+  );
+  return next;
+}
+
 export interface QueuedRunFacts {
   readonly spec: TaskRunSpec;
   readonly generation: number;

@@ -6,7 +6,7 @@ import { isDeepStrictEqual } from "node:util";
 import type { AdmissionGate } from "../admission/gate.ts";
 import { mergePodOverrides, queueEnv } from "../admission/queue-defaults.ts";
 import { queueAnnotations } from "../admission/queue-view.ts";
-import { applyAdmission } from "../admission/waiting.ts";
+import { applyAdmission, ungovernedStatus } from "../admission/waiting.ts";
 import { API_VERSION, GROUP, LABELS, VERSION } from "../api/common.ts";
 import type { TaskRun, TaskRunStatus } from "../api/taskrun.ts";
 import { effectiveRetry } from "../backoff.ts";
@@ -256,7 +256,14 @@ export class TaskRunController {
     const queue = decided.status.queue ?? "default";
     const labels = { task: run.spec.task, queue };
     const queued = this.deps.admission?.manages(namespace, queue) ?? false;
-    const decision = queued ? this.withAdmission(run, decided, jobs, queue, now) : decided;
+    const decision = queued
+      ? this.withAdmission(run, decided, jobs, queue, now)
+      : this.deps.admission
+        ? {
+            ...decided,
+            status: ungovernedStatus(decided.status, queue, namespace, run.metadata.generation ?? 0, now),
+          }
+        : decided;
     if (decision.createAttempt !== undefined) {
       const job = buildJob({
         run,

@@ -43,6 +43,12 @@ describe.concurrent("one-off TaskRuns", () => {
       reason: "Succeeded",
     });
     expect(condition(run, "Succeeded")).toMatchObject({ status: "True", observedGeneration: 1 });
+    // The task's queue has no TaskQueue here: the run starts at once, and says why nothing limited it.
+    expect(condition(run, "Admitted")).toMatchObject({
+      status: "True",
+      reason: "NoTaskQueue",
+      message: `attempt 1 admitted: no TaskQueue testing in namespace ${namespace}, so no queue limits or defaults apply`,
+    });
     const redis = new Redis(inject("redisUrl"));
     try {
       const record = JSON.parse((await redis.get(run.status?.resultRef ?? "")) ?? "null");

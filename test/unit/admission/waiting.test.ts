@@ -1,5 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { admissionStatus, applyAdmission } from "../../../src/operator/admission/waiting.ts";
+import {
+  admissionStatus,
+  applyAdmission,
+  ungovernedStatus,
+} from "../../../src/operator/admission/waiting.ts";
 import type { TaskRunSpec, TaskRunStatus } from "../../../src/operator/api/taskrun.ts";
 import type { RunDecision } from "../../../src/operator/status.ts";
 
@@ -67,6 +71,30 @@ describe("a TaskRun's status under admission", () => {
     expect(cond(released, "Admitted")).toMatchObject({ status: "True", reason: "Admitted" });
     expect(released.queuePosition).toBeUndefined();
     expect(released.phase).toBe("Running");
+  });
+});
+
+describe("a run whose queue no TaskQueue governs", () => {
+  it("is admitted with reason NoTaskQueue, naming the queue and the namespace", () => {
+    const s = ungovernedStatus(running, "emials", "cdp", 1, now);
+    expect(cond(s, "Admitted")).toEqual({
+      type: "Admitted",
+      status: "True",
+      reason: "NoTaskQueue",
+      message:
+        "attempt 1 admitted: no TaskQueue emials in namespace cdp, so no queue limits or defaults apply",
+      observedGeneration: 1,
+      lastTransitionTime: "2026-01-01T00:00:00Z",
+    });
+    expect(cond(running, "Admitted")?.reason).toBe("Admitted"); // the input is not changed
+    // Said once: the next pass leaves it as it is.
+    expect(ungovernedStatus(s, "emials", "cdp", 1, now)).toBe(s);
+  });
+
+  it("says nothing for the default queue, or for a run not admitted", () => {
+    expect(ungovernedStatus(running, "default", "cdp", 1, now)).toBe(running);
+    const waiting = admissionStatus(running, { queue: "emails", suspended: true }, 1, now);
+    expect(ungovernedStatus(waiting, "emails", "cdp", 1, now)).toBe(waiting);
   });
 });
 
