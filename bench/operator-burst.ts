@@ -21,11 +21,10 @@ import { isNotFound } from "../src/operator/kube/errors.ts";
 import { Informer } from "../src/operator/kube/informer.ts";
 import type { Job } from "../src/operator/kube/objects.ts";
 import { acquireCluster, releaseCluster } from "../test/cluster/cluster.ts";
-import { readState } from "../test/cluster/state.ts";
 import { applyCrds } from "../test/e2e/operator/crds.ts";
 import { startOperator } from "../test/harness/operator.ts";
 import { emitResult } from "./lib/child.ts";
-import { untilNoNamespaceTerminating } from "./lib/cluster.ts";
+import { controlPlaneOf, untilNoNamespaceTerminating } from "./lib/cluster.ts";
 import { minimalJob, UNSCHEDULABLE } from "./lib/minimal-job.ts";
 import { ProcessSampler, type WatchedProcess } from "./lib/procstat.ts";
 import { percentile } from "./lib/stats.ts";
@@ -142,24 +141,21 @@ async function main() {
         watched.set(job.metadata.name ?? "", now());
     });
     await jobs.start();
+    const untilEmpty = async (path: string, labelSelector?: string) => {
+      while ((await client.list<{ items: unknown[] }>(path, { labelSelector, limit: 1 })).items.length)
+        await sleep(200);
+    };
     /** Deletes a labelled collection and waits until it is gone, and for Jobs, their pods too. */
     const deleteAll = async (collection: string, labelSelector: string) => {
       await client.delete(collection, { labelSelector, propagationPolicy: "Background" });
-      const gone = [collection, ...(collection === jobsPath ? [`/api/v1/namespaces/${namespace}/pods`] : [])];
-      for (const path of gone) {
-        const query = path === collection ? { labelSelector, limit: 1 } : { limit: 1 };
-        while ((await client.list<{ items: unknown[] }>(path, query)).items.length) await sleep(200);
-      }
+      await untilEmpty(collection, labelSelector);
+      if (collection === jobsPath) await untilEmpty(`/api/v1/namespaces/${namespace}/pods`);
     };
     // CPU of the control plane and of the controller under test, per object of a burst.
-    const controlPlane = (): WatchedProcess[] =>
-      (["kube-apiserver", "etcd", "kube-controller-manager"] as const).map((label) => ({
-        label,
-        pid: (readState(cluster.layout) ?? cluster.state).components[label].pid,
-      }));
+    const measuredComponents = new Set(["kube-apiserver", "etcd", "kube-controller-manager"]);
     const withCpu = async <T extends object>(controllerPid: number | undefined, work: () => Promise<T>) => {
-      const watchedProcesses = [
-        ...controlPlane(),
+      const watchedProcesses: WatchedProcess[] = [
+        ...controlPlaneOf(cluster).filter((p) => measuredComponents.has(p.label)),
         ...(controllerPid ? [{ label: "controller", pid: controllerPid }] : []),
       ];
       const sampler = new ProcessSampler(watchedProcesses, 500).start();

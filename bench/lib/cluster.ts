@@ -37,13 +37,7 @@ export async function openBenchCluster(prefix: string): Promise<BenchCluster> {
     cluster,
     client,
     namespace,
-    // Read at each call: a component restarted by another test run has a new pid.
-    controlPlane: () =>
-      Object.entries((readState(cluster.layout) ?? cluster.state).components).map(([name, component]) => ({
-        label: name === "node" ? "process node + runner pods" : name,
-        pid: component.pid,
-        descendants: name === "node",
-      })),
+    controlPlane: () => controlPlaneOf(cluster),
     async kubernetesVersion() {
       return (await client.get<{ gitVersion: string }>("/version")).gitVersion;
     },
@@ -71,6 +65,19 @@ export async function openBenchCluster(prefix: string): Promise<BenchCluster> {
       await releaseCluster(cluster.layout);
     },
   };
+}
+
+/**
+ * The cluster's processes to watch: kube-apiserver, etcd, controller-manager, scheduler, and the
+ * node with the pods it runs. Read at each call: a component restarted by another test run has a
+ * new pid.
+ */
+export function controlPlaneOf(cluster: StartedCluster): WatchedProcess[] {
+  return Object.entries((readState(cluster.layout) ?? cluster.state).components).map(([name, component]) => ({
+    label: name === "node" ? "process node + runner pods" : name,
+    pid: component.pid,
+    descendants: name === "node",
+  }));
 }
 
 /**
