@@ -51,7 +51,7 @@ const STUCK_WAITING: ReadonlySet<string> = new Set([
 ]);
 
 /** A container of the pod that waits for a reason that cannot fix itself, with the kubelet's message. */
-export function stuckContainer(
+function stuckContainer(
   pod: Pod | undefined,
 ): { container: string; reason: string; message: string } | undefined {
   const statuses = [...(pod?.status?.initContainerStatuses ?? []), ...(pod?.status?.containerStatuses ?? [])];
@@ -62,6 +62,40 @@ export function stuckContainer(
     }
   }
   return undefined;
+}
+
+/**
+ * Why the attempt's pod is not getting on, when it needs someone to act: a container stuck waiting
+ * (the kubelet's reason and message), or no node the scheduler can put it on (the scheduler's
+ * message, such as "0/3 nodes are available: 3 Insufficient memory").
+ */
+export function podProblem(pod: Pod | undefined): { reason: string; message: string } | undefined {
+  const stuck = stuckContainer(pod);
+  if (stuck)
+    return { reason: stuck.reason, message: `container ${stuck.container} cannot start: ${stuck.message}` };
+  const scheduled = pod?.status?.conditions?.find((c) => c.type === "PodScheduled");
+  if (scheduled?.status === "False" && scheduled.reason === UNSCHEDULABLE) {
+    return {
+      reason: UNSCHEDULABLE,
+      message: `pod ${pod?.metadata.name} cannot be scheduled: ${scheduled.message ?? "no node fits it"}`,
+    };
+  }
+  return undefined;
+}
+
+const UNSCHEDULABLE = "Unschedulable";
+const POD_PROBLEMS: ReadonlySet<string> = new Set([...STUCK_WAITING, UNSCHEDULABLE]);
+
+/**
+ * Whether a pod's event can change its run's status: it runs, it has a problem, or the run still
+ * shows a problem (`shownReason`, its Succeeded condition's reason) that may have gone.
+ */
+export function podEventMatters(pod: Pod, shownReason: string | undefined): boolean {
+  return (
+    pod.status?.phase === "Running" ||
+    podProblem(pod) !== undefined ||
+    (shownReason !== undefined && POD_PROBLEMS.has(shownReason))
+  );
 }
 
 /**
@@ -269,14 +303,14 @@ export function decide(facts: RunFacts): RunDecision {
       status.startTime ??= latest.startTime;
       condition("Admitted", "True", "Admitted", `attempt ${latest.attempt} admitted`);
     }
-    const stuck = stuckContainer(facts.jobs.find((j) => j.attempt === latest.attempt)?.pod);
-    if (stuck) {
-      const message = `attempt ${latest.attempt}: container ${stuck.container} cannot start: ${stuck.message}`;
+    const problem = podProblem(facts.jobs.find((j) => j.attempt === latest.attempt)?.pod);
+    if (problem) {
+      const message = `attempt ${latest.attempt}: ${problem.message}`;
       const before = status.conditions.find((c) => c.type === "Succeeded");
-      if (before?.reason !== stuck.reason || before.message !== message) {
-        events.push({ type: "Warning", reason: stuck.reason, message });
+      if (before?.reason !== problem.reason || before.message !== message) {
+        events.push({ type: "Warning", reason: problem.reason, message });
       }
-      condition("Succeeded", "Unknown", stuck.reason, message);
+      condition("Succeeded", "Unknown", problem.reason, message);
       return decision;
     }
     condition("Succeeded", "Unknown", "Running", `attempt ${latest.attempt} is running (Job ${latest.job})`);

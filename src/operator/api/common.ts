@@ -151,5 +151,7 @@ export const podOverrides = z.object({
   serviceAccountName: objectName.optional(),
   nodeSelector: z.record(z.string().max(317), z.string().max(63)).optional(),
   priorityClassName: objectName.optional(),
+  /** A scheduler other than the default one (a batch scheduler such as Volcano or YuniKorn). */
+  schedulerName: objectName.optional(),
 });
 export type PodOverrides = z.infer<typeof podOverrides>;

@@ -35,10 +35,10 @@ import {
   decide,
   isFinished,
   jobLane,
+  podEventMatters,
   type RunDecision,
   type RunEvent,
   setCondition,
-  stuckContainer,
   taskRunLane,
 } from "../status.ts";
 import { checkInput, type TaskCatalog } from "../tasks.ts";
@@ -141,12 +141,15 @@ export class TaskRunController {
       const run = job.metadata.labels?.[LABELS.taskRun];
       if (run) this.queue.add(`${job.metadata.namespace}/${run}`, jobLane(job));
     });
-    // A pod changes its run's status only while a container cannot start, and once it runs after that.
+    // A pod changes its run's status only while it cannot get on (no node, a container that cannot
+    // start), once that is over, and once it runs.
     this.pods.on((_event, pod) => {
       const run = pod.metadata.labels?.[LABELS.taskRun];
-      if (run && (pod.status?.phase === "Running" || stuckContainer(pod))) {
-        this.queue.add(`${pod.metadata.namespace}/${run}`);
-      }
+      if (!run) return;
+      const shown = this.taskRuns
+        .get(pod.metadata.namespace ?? "", run)
+        ?.status?.conditions?.find((c) => c.type === "Succeeded")?.reason;
+      if (podEventMatters(pod, shown)) this.queue.add(`${pod.metadata.namespace}/${run}`);
     });
     this.slotJobs.on((_event, job) => {
       const parent = job.metadata.labels?.[LABELS.schedule];

@@ -46,6 +46,9 @@ function decodeAnswer<T>(method: string, path: string, { status, text }: Answer)
   throw new KubeApiError(status, reason, `${method} ${path}: ${status} ${reason}: ${message}`);
 }
 
+/** Who the operator's requests come from, as `kubectl get -o yaml --show-managed-fields` shows it. */
+export const USER_AGENT = "synthetiq-tasks-operator";
+
 export type Verb = "get" | "list" | "watch" | "create" | "update" | "patch" | "delete";
 
 export class KubeClient {
@@ -91,7 +94,12 @@ export class KubeClient {
       port: server.port || 443,
       method,
       path: `${server.pathname.replace(/\/$/, "")}${path}${qs ? `?${qs}` : ""}`,
-      headers: { accept: "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
+      headers: {
+        accept: "application/json",
+        // The API server names the field manager of every write after it (managedFields, audit log).
+        "user-agent": USER_AGENT,
+        ...(token ? { authorization: `Bearer ${token}` } : {}),
+      },
       ...(ca ? { ca } : {}),
       ...(cert ? { cert } : {}),
       ...(key ? { key } : {}),

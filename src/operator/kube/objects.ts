@@ -43,7 +43,7 @@ export interface Pod extends KubeObject {
     startTime?: string;
     containerStatuses?: ContainerStatus[];
     initContainerStatuses?: ContainerStatus[];
-    conditions?: Array<{ type: string; status: string; reason?: string }>;
+    conditions?: Array<{ type: string; status: string; reason?: string; message?: string }>;
   };
 }
 

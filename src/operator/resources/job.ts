@@ -160,6 +160,7 @@ export function buildJob({
           ...(pod?.serviceAccountName ? { serviceAccountName: pod.serviceAccountName } : {}),
           ...(pod?.nodeSelector ? { nodeSelector: pod.nodeSelector } : {}),
           ...(pod?.priorityClassName ? { priorityClassName: pod.priorityClassName } : {}),
+          ...(pod?.schedulerName ? { schedulerName: pod.schedulerName } : {}),
           automountServiceAccountToken: false,
           enableServiceLinks: false,
           securityContext: {

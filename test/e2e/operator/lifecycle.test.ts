@@ -3,6 +3,7 @@
 // expiresAt, cancel and TTL cleanup.
 import { Redis } from "ioredis";
 import { describe, expect, inject, it } from "vitest";
+import { USER_AGENT } from "../../../src/operator/kube/client.ts";
 import { kubectl, waitFor } from "../../harness/kube.ts";
 import {
   condition,
@@ -63,6 +64,14 @@ describe.concurrent("one-off TaskRuns", () => {
       name: "ok",
       controller: true,
     });
+    // Every write says who made it: the status and the Job name the operator as their field manager.
+    type ManagedFields = Array<{ manager?: string; subresource?: string }>;
+    const managers = (o: { metadata: object }) =>
+      ((o.metadata as { managedFields?: ManagedFields }).managedFields ?? []).map(
+        (f) => `${f.manager}${f.subresource ? `/${f.subresource}` : ""}`,
+      );
+    expect(managers(run)).toContain(`${USER_AGENT}/status`);
+    expect(managers(jobs[0]!)).toContain(USER_AGENT);
     const printed = await kubectl(["get", "taskruns", "-n", namespace, "ok"]);
     expect(printed.stdout).toMatch(/ok\s+testing\.noop\s+testing\s+Succeeded\s+1\s+/);
   });

@@ -10,17 +10,16 @@ const config = operatorConfigSchema.parse({
   http: {},
 });
 
-function build(spec = {}, attempt = 2) {
-  return buildJob({
-    run: taskRun({ input: { a: 1 }, ...spec }),
-    attempt,
-    maxAttempts: 3,
-    queue: "emails",
-    timeouts: effectiveTimeouts(30, { softSeconds: 10 }),
-    image: "ghcr.io/synthetiq/tasks:0.1.0",
-    runner: config.runner,
-  });
-}
+const buildInputs = (spec = {}, attempt = 2) => ({
+  run: taskRun({ input: { a: 1 }, ...spec }),
+  attempt,
+  maxAttempts: 3,
+  queue: "emails",
+  timeouts: effectiveTimeouts(30, { softSeconds: 10 }),
+  image: "ghcr.io/synthetiq/tasks:0.1.0",
+  runner: config.runner,
+});
+const build = (spec = {}, attempt = 2) => buildJob(buildInputs(spec, attempt));
 const envOf = (job: ReturnType<typeof build>) =>
   Object.fromEntries(job.spec.template.spec.containers[0]!.env.map((e) => [e.name, e.value ?? e.valueFrom]));
 
@@ -83,6 +82,28 @@ describe("the Job of an attempt", () => {
     });
     expect(container.volumeMounts).toContainEqual({ name: "tmp", mountPath: "/tmp" });
     expect(pod.restartPolicy).toBe("Never");
+  });
+
+  it("places the pod as the run's overrides say, and leaves the cluster's defaults alone otherwise", () => {
+    const overrides = {
+      serviceAccountName: "reports",
+      nodeSelector: { pool: "batch" },
+      priorityClassName: "low",
+      schedulerName: "volcano",
+      resources: { requests: { cpu: "250m" } },
+    };
+    const placed = buildJob({ ...buildInputs(), pod: overrides }).spec.template.spec;
+    expect(placed).toMatchObject({
+      serviceAccountName: "reports",
+      nodeSelector: { pool: "batch" },
+      priorityClassName: "low",
+      schedulerName: "volcano",
+    });
+    expect(placed.containers[0]).toMatchObject({ resources: { requests: { cpu: "250m" } } });
+    const plain = build().spec.template.spec;
+    for (const field of ["serviceAccountName", "nodeSelector", "priorityClassName", "schedulerName"]) {
+      expect(plain).not.toHaveProperty(field);
+    }
   });
 
   it("mounts input from a Secret as a file instead of inlining it", () => {

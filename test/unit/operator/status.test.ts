@@ -2,7 +2,14 @@ import { describe, expect, it } from "vitest";
 import type { TaskRunStatus } from "../../../src/operator/api/taskrun.ts";
 import { effectiveRetry } from "../../../src/operator/backoff.ts";
 import type { Pod } from "../../../src/operator/kube/objects.ts";
-import { decide, jobLane, observeAttempt, type RunFacts, taskRunLane } from "../../../src/operator/status.ts";
+import {
+  decide,
+  jobLane,
+  observeAttempt,
+  podEventMatters,
+  type RunFacts,
+  taskRunLane,
+} from "../../../src/operator/status.ts";
 import { checkInput } from "../../../src/operator/tasks.ts";
 import { catalog, job, podExited, taskRun } from "./builders.ts";
 
@@ -183,6 +190,64 @@ describe("deciding a TaskRun's next step", () => {
     );
     expect(cond(creating.status, "Succeeded")?.reason).toBe("Running");
     expect(creating.events).toEqual([]);
+  });
+
+  it("a pod no node can take shows the scheduler's message, once as an event, until it is scheduled", () => {
+    const run = taskRun({}, decide(facts()).status);
+    const scheduler = "0/3 nodes are available: 3 Insufficient memory.";
+    const pod = (scheduled: "True" | "False", phase = "Pending"): Pod => ({
+      metadata: { name: "welcome-1-a1-x7k2p", namespace: "default" },
+      status: {
+        phase,
+        conditions: [
+          {
+            type: "PodScheduled",
+            status: scheduled,
+            ...(scheduled === "False" ? { reason: "Unschedulable", message: scheduler } : {}),
+          },
+        ],
+      },
+    });
+    const waiting = decide(facts(run, [{ attempt: 1, job: job("welcome-1", 1), pod: pod("False") }]));
+    expect(waiting.status.phase).toBe("Running");
+    expect(cond(waiting.status, "Succeeded")).toMatchObject({
+      status: "Unknown",
+      reason: "Unschedulable",
+      message: `attempt 1: pod welcome-1-a1-x7k2p cannot be scheduled: ${scheduler}`,
+    });
+    expect(waiting.events).toEqual([
+      { type: "Warning", reason: "Unschedulable", message: cond(waiting.status, "Succeeded")?.message },
+    ]);
+    const again = decide(
+      facts(taskRun({}, waiting.status), [{ attempt: 1, job: job("welcome-1", 1), pod: pod("False") }]),
+    );
+    expect(again.events).toEqual([]);
+    const placed = decide(
+      facts(taskRun({}, waiting.status), [{ attempt: 1, job: job("welcome-1", 1), pod: pod("True") }]),
+    );
+    expect(cond(placed.status, "Succeeded")?.reason).toBe("Running");
+  });
+
+  it("a pod's event brings a pass only when it can change the run's status", () => {
+    const pod = (status: NonNullable<Pod["status"]>): Pod => ({ metadata: { name: "p" }, status });
+    const pending = pod({ phase: "Pending" });
+    const unschedulable = pod({
+      phase: "Pending",
+      conditions: [{ type: "PodScheduled", status: "False", reason: "Unschedulable", message: "no node" }],
+    });
+    const scheduled = pod({ phase: "Pending", conditions: [{ type: "PodScheduled", status: "True" }] });
+    const pulling = pod({
+      phase: "Pending",
+      containerStatuses: [{ name: "runner", state: { waiting: { reason: "ImagePullBackOff" } } }],
+    });
+    expect(podEventMatters(pending, "Running")).toBe(false);
+    expect(podEventMatters(scheduled, "Running")).toBe(false);
+    expect(podEventMatters(unschedulable, "Running")).toBe(true);
+    expect(podEventMatters(pulling, "Running")).toBe(true);
+    expect(podEventMatters(pod({ phase: "Running" }), "Running")).toBe(true);
+    // The problem the run shows has gone: the pass puts the condition back to Running.
+    expect(podEventMatters(scheduled, "Unschedulable")).toBe(true);
+    expect(podEventMatters(pending, "ImagePullBackOff")).toBe(true);
   });
 
   it("a retryable failure waits for the backoff, then creates the next attempt", () => {
