@@ -11,7 +11,7 @@
 // thousand custom resources about three times slower.
 //   node bench/operator-burst.ts [--count 1000] [--concurrency 5,20] [--rate 50] [--sequential 50] [--warmup 300]
 // The operator inherits this process's environment: OPERATOR_WORKERS=64 or NODE_OPTIONS try settings.
-// Pods are held back unscheduled (a node selector no node matches, bench/lib/minimal-job.ts): this
+// Pods are held back unscheduled (a scheduler that does not exist, bench/lib/minimal-job.ts): this
 // measures the control path, not thousands of process starts on a shared two-core machine.
 import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
@@ -25,7 +25,7 @@ import { applyCrds } from "../test/e2e/operator/crds.ts";
 import { startOperator } from "../test/harness/operator.ts";
 import { emitResult } from "./lib/child.ts";
 import { controlPlaneOf, untilNoNamespaceTerminating } from "./lib/cluster.ts";
-import { minimalJob, UNSCHEDULABLE } from "./lib/minimal-job.ts";
+import { HOLD_SCHEDULER, minimalJob } from "./lib/minimal-job.ts";
 import { ProcessSampler, type WatchedProcess } from "./lib/procstat.ts";
 import { percentile } from "./lib/stats.ts";
 
@@ -74,7 +74,7 @@ const taskRun = (name: string, labels: Record<string, string> = {}) => ({
   apiVersion: "tasks.synthetiq.io/v1alpha1",
   kind: "TaskRun",
   metadata: { name, labels },
-  spec: { task: "testing.noop", input: {}, pod: { nodeSelector: UNSCHEDULABLE } },
+  spec: { task: "testing.noop", input: {}, pod: { schedulerName: HOLD_SCHEDULER } },
 });
 
 /** CPU milliseconds per object of a burst, by process. */

@@ -1,12 +1,14 @@
 // The Job bench/operator-burst.ts creates directly (its baseline) and its relay controller creates
 // for each TaskRun: the smallest Job that the namespace's pod security accepts. Its pod never runs.
 /**
- * A node selector no node matches: each Job's pod is created once and stays Pending. (A ResourceQuota
- * of 0 pods held them too, but the Job controller retries a refused pod create with a growing
- * backoff, so that the longer a burst took, the more API server work it had to share: a slower
- * system was slowed further.)
+ * A scheduler that does not exist: each Job's pod is created once and stays Pending, untouched, as
+ * on a cluster whose batch scheduler has not got to it yet. No scheduler works on it, so the API
+ * server serves only what the Jobs bring. (Earlier holds made work of their own: a ResourceQuota of
+ * 0 pods had the Job controller retry each refused pod create with a growing backoff, and a node
+ * selector no node matched had the scheduler write a status and an event for every pod, and had
+ * the operator report each run as Unschedulable.)
  */
-export const UNSCHEDULABLE = { "bench.synthetiq.io/hold": "no-such-node" } as const;
+export const HOLD_SCHEDULER = "bench-hold";
 
 export const minimalJob = (namespace: string, name: string, labels: Record<string, string>) => ({
   apiVersion: "batch/v1",
@@ -17,7 +19,7 @@ export const minimalJob = (namespace: string, name: string, labels: Record<strin
     template: {
       spec: {
         restartPolicy: "Never",
-        nodeSelector: UNSCHEDULABLE,
+        schedulerName: HOLD_SCHEDULER,
         securityContext: { runAsNonRoot: true, runAsUser: 65532, seccompProfile: { type: "RuntimeDefault" } },
         containers: [
           {

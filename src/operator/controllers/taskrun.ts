@@ -13,6 +13,7 @@ import { effectiveRetry } from "../backoff.ts";
 import type { OperatorConfig } from "../config.ts";
 import { byLabel, Caches, cacheSettings } from "../kube/caches.ts";
 import type { KubeClient } from "../kube/client.ts";
+import { Congestion } from "../kube/congestion.ts";
 import { isAlreadyExists, isConflict, isNotFound } from "../kube/errors.ts";
 import { keyOf } from "../kube/informer.ts";
 import type { CronJob, Job, Pod } from "../kube/objects.ts";
@@ -77,21 +78,29 @@ export class TaskRunController {
   private readonly deps: TaskRunControllerDeps;
   /** The resourceVersion of each run's own status write, until its watch event comes back. */
   private readonly ownStatusWrites = new Map<string, string>();
+  /** How long Job creates take against their base: whether status writes should wait (above). */
+  private readonly jobCreates = new Congestion();
 
   constructor(deps: TaskRunControllerDeps) {
     this.deps = deps;
     const { client, config, metrics, log } = deps;
     this.now = deps.now ?? (() => new Date());
     // Bookkeeping (status writes) takes at most a quarter of the workers, and waits while any new
-    // run's Job is still being created, for up to 15 s. A status write costs the API server about
-    // twice a TaskRun create, so in a burst it slows every Job create: with status writes held only
-    // while 8 creates were in flight, a burst of 1,000 at 5 in flight took 2.1-2.6x the relay
-    // controller's time (bench/operator-burst.ts), 1.5-1.9x with this. Status of a run shows up at
-    // most 15 s late in a burst; between bursts, writes go in the gaps between creates.
+    // run's Job is still being created, for up to 15 s. A status write costs the API server two to
+    // three times a TaskRun create, so in a burst it slows every Job create: with status writes held
+    // only while 8 creates were in flight, a burst of 1,000 at 5 in flight took 2.1-2.6x the relay
+    // controller's time (bench/operator-burst.ts), 1.5-1.9x with this. What still went in the gaps
+    // between creates (about half of the burst's status writes) now waits too while Job creates
+    // queue at the API server (their time against their own base), until creates have stopped for
+    // a second; when they do not queue, status writes go one at a time beside the creates, so that
+    // a held-back batch never lands on them all at once. Status of a run shows up at most 15 s late
+    // in a burst; outside bursts, at once.
     this.queue = new WorkQueue({
       metrics: metrics.workQueue,
       maxNormalInFlight: Math.max(1, Math.floor(config.workers / 4)),
       holdNormalAtFirstInFlight: 1,
+      maxNormalInFlightWhileBusy: 1,
+      yieldNormalWhile: () => this.jobCreates.congested(performance.now()),
       promoteAfterMs: 15_000,
     });
     const settings = cacheSettings(config, log, (resource, cause) =>
@@ -282,9 +291,17 @@ export class TaskRunController {
       });
       let created: Job | undefined;
       try {
+        const sent = performance.now();
         created = await this.deps.client.create<Job>(nsPath("/apis/batch/v1", namespace, "jobs"), job);
+        const ms = performance.now() - sent;
+        this.jobCreates.record(ms, performance.now());
         this.jobs.observe(created);
-        this.deps.log.debug("job created", { namespace, taskRun: name, job: job.metadata.name });
+        this.deps.log.debug("job created", {
+          namespace,
+          taskRun: name,
+          job: job.metadata.name,
+          ms: Math.round(ms),
+        });
       } catch (error) {
         if (!isAlreadyExists(error)) throw error;
       }

@@ -6,8 +6,11 @@
 // write), so that in a burst the API server's capacity goes to starting new work before the status
 // of earlier work catches up: at most `maxNormalInFlight` normal keys are processed at once, and
 // none start while `holdNormalAtFirstInFlight` first keys are still being processed (a burst the
-// API server is still answering, even when no first key waits). A normal key that has waited
-// `promoteAfterMs` takes turns with first keys: delayed, never starved.
+// API server is still answering, even when no first key waits). Until the first lane has been quiet
+// for `quietMs`, at most `maxNormalInFlightWhileBusy` normal keys run, and none while
+// `yieldNormalWhile()` says the API server is congested (kube/congestion.ts): a status write then
+// would delay the next Job. A normal key that has waited `promoteAfterMs` takes turns with first
+// keys: delayed, never starved.
 export interface WorkQueueMetrics {
   depth(n: number): void;
   added(): void;
@@ -27,6 +30,12 @@ export interface WorkQueueOptions {
   maxNormalInFlight?: number;
   /** First keys in flight that hold normal ones back (default: maxNormalInFlight). */
   holdNormalAtFirstInFlight?: number;
+  /** Normal keys processed at once until the first lane has been quiet for `quietMs` (default: maxNormalInFlight). */
+  maxNormalInFlightWhileBusy?: number;
+  /** While this says so, normal keys wait until the first lane has been quiet for `quietMs`. */
+  yieldNormalWhile?: () => boolean;
+  /** Default 1 s. */
+  quietMs?: number;
   metrics?: WorkQueueMetrics;
 }
 
@@ -43,6 +52,9 @@ export class WorkQueue {
   private readonly processing = new Map<string, Lane>();
   private readonly inFlight: Record<Lane, number> = { first: 0, normal: 0 };
   private normalsTurn = false;
+  /** When a first key was last handed out or finished. */
+  private firstLaneActiveAt = Number.NEGATIVE_INFINITY;
+  private quietTimer: NodeJS.Timeout | undefined;
   private readonly failures = new Map<string, number>();
   private readonly timers = new Map<string, { at: number; lane: Lane; timer: NodeJS.Timeout }>();
   private waiters: Array<(key: string | undefined) => void> = [];
@@ -141,15 +153,38 @@ export class WorkQueue {
   private nextLane(): Lane | undefined {
     const { first, normal } = this.lanes;
     const oldestNormal = normal[0];
-    const normalAllowed = oldestNormal !== undefined && this.inFlight.normal < this.maxNormalInFlight;
-    if (!normalAllowed) return first.length > 0 ? "first" : undefined;
+    if (oldestNormal === undefined) return first.length > 0 ? "first" : undefined;
     const waitedMs = performance.now() - (this.dirty.get(oldestNormal)?.at ?? performance.now());
     const promoted = waitedMs >= this.promoteAfterMs;
+    const window = promoted ? this.maxNormalInFlight : this.normalWindow();
+    if (this.inFlight.normal >= window) return first.length > 0 ? "first" : undefined;
     // No first key waits, but a burst may still be in flight: its done() calls come back here.
     if (first.length === 0)
       return promoted || this.inFlight.first < this.holdNormalAtFirstInFlight ? "normal" : undefined;
     this.normalsTurn = promoted && !this.normalsTurn;
     return this.normalsTurn ? "normal" : "first";
+  }
+
+  /**
+   * How many normal keys may be in flight: all once the first lane has been quiet for `quietMs`;
+   * until then `maxNormalInFlightWhileBusy`, or none while `yieldNormalWhile()` says so (and the
+   * queue dispatches again when the lane turns quiet).
+   */
+  private normalWindow(): number {
+    const quietInMs = this.firstLaneActiveAt + (this.options.quietMs ?? 1_000) - performance.now();
+    if (quietInMs <= 0) return this.maxNormalInFlight;
+    if (!this.quietTimer) {
+      this.quietTimer = setTimeout(() => {
+        this.quietTimer = undefined;
+        this.dispatch();
+      }, quietInMs + 1);
+      this.quietTimer.unref();
+    }
+    if (this.options.yieldNormalWhile?.()) return 0;
+    return Math.min(
+      this.maxNormalInFlight,
+      this.options.maxNormalInFlightWhileBusy ?? Number.POSITIVE_INFINITY,
+    );
   }
 
   /** Hands waiting keys to waiting workers, as far as the lanes allow. */
@@ -163,6 +198,7 @@ export class WorkQueue {
       this.dirty.delete(key);
       this.processing.set(key, lane);
       this.inFlight[lane]++;
+      if (lane === "first") this.firstLaneActiveAt = performance.now();
       this.options.metrics?.waited((performance.now() - addedAt) / 1000);
       this.waiters.shift()?.(key);
     }
@@ -179,6 +215,7 @@ export class WorkQueue {
   done(key: string) {
     const lane = this.processing.get(key);
     if (lane) this.inFlight[lane]--;
+    if (lane === "first") this.firstLaneActiveAt = performance.now();
     this.processing.delete(key);
     const changed = this.dirty.get(key);
     if (changed) {
@@ -190,6 +227,7 @@ export class WorkQueue {
 
   shutDown() {
     this.shuttingDown = true;
+    clearTimeout(this.quietTimer);
     for (const { timer } of this.timers.values()) clearTimeout(timer);
     this.timers.clear();
     for (const waiter of this.waiters.splice(0)) waiter(undefined);

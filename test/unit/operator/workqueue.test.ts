@@ -146,6 +146,64 @@ describe("work queue", () => {
     queue.shutDown();
   });
 
+  it("while the API server is congested, holds normal keys until the first lane has been quiet for quietMs", async () => {
+    let congested = true;
+    const queue = new WorkQueue({
+      holdNormalAtFirstInFlight: 1,
+      yieldNormalWhile: () => congested,
+      quietMs: 60,
+      promoteAfterMs: 10_000,
+    });
+    queue.add("ns/new-1", "first");
+    expect(await queue.get()).toBe("ns/new-1");
+    queue.add("ns/status-1");
+    let handed: string | undefined;
+    void queue.get().then((key) => (handed = key));
+    queue.done("ns/new-1"); // no first key in flight or waiting, but the lane was busy just now
+    await tick(20);
+    expect(handed).toBeUndefined();
+    queue.add("ns/new-2", "first"); // a first key arriving meanwhile goes at once, and restarts the wait
+    await tick();
+    expect(handed).toBe("ns/new-2");
+    void queue.get().then((key) => (handed = key));
+    queue.done("ns/new-2");
+    await tick(30);
+    expect(handed).toBe("ns/new-2"); // still held: 30 ms of quiet
+    await tick(60);
+    expect(handed).toBe("ns/status-1"); // quiet for 60 ms: the queue dispatches by itself
+
+    // Not congested: a normal key goes as soon as no first key is in flight, quiet or not.
+    congested = false;
+    queue.add("ns/new-3", "first");
+    expect(await queue.get()).toBe("ns/new-3");
+    queue.add("ns/status-2");
+    void queue.get().then((key) => (handed = key));
+    queue.done("ns/new-3");
+    await tick();
+    expect(handed).toBe("ns/status-2");
+    queue.shutDown();
+  });
+
+  it("runs maxNormalInFlightWhileBusy normal keys until the first lane is quiet, then maxNormalInFlight", async () => {
+    const queue = new WorkQueue({
+      maxNormalInFlight: 3,
+      maxNormalInFlightWhileBusy: 1,
+      holdNormalAtFirstInFlight: 1,
+      quietMs: 60,
+    });
+    queue.add("ns/new-1", "first");
+    expect(await queue.get()).toBe("ns/new-1");
+    queue.done("ns/new-1");
+    for (const n of [1, 2, 3]) queue.add(`ns/status-${n}`);
+    const handed: string[] = [];
+    for (let i = 0; i < 3; i++) void queue.get().then((key) => key && handed.push(key));
+    await tick();
+    expect(handed).toEqual(["ns/status-1"]); // the lane was busy a moment ago: one at a time
+    await tick(80);
+    expect(handed).toEqual(["ns/status-1", "ns/status-2", "ns/status-3"]); // quiet: the rest at once
+    queue.shutDown();
+  });
+
   it("moves a waiting normal key up when it is added as first, and requeues a changed key in its lane", async () => {
     const queue = new WorkQueue();
     queue.add("ns/a");
