@@ -109,9 +109,16 @@ describe.concurrent("scheduled TaskRuns", () => {
       (jobs) => jobs.length === 0,
       60_000,
     );
-    const current = await getTaskRun(client, namespace, newer!.metadata.name ?? "");
+    // The newer child goes on. Its own status may land a moment after the older one's cancel (status
+    // writes go one at a time while new work is being started), so wait for it rather than read once.
+    const current = await waitForPhase(
+      client,
+      namespace,
+      newer!.metadata.name ?? "",
+      ["Pending", "Running"],
+      30_000,
+    );
     expect(current.spec.cancel).toBeUndefined();
-    expect(["Pending", "Running"]).toContain(current.status?.phase);
     await client.mergePatch(
       `/apis/tasks.synthetiq.io/v1alpha1/namespaces/${namespace}/taskruns/replace-slow`,
       {
