@@ -74,10 +74,12 @@ try {
     const sample = await runOnce({
       PATH: process.env.PATH ?? "",
       NODE_COMPILE_CACHE: compileCache,
-      TASK_NAME: "email.send_welcome_email",
-      TASKRUN_NAMESPACE: "bench",
-      TASKRUN_NAME: `cold-start-${i}`,
-      TASKRUN_UID: randomUUID(),
+      TASK_RUN: JSON.stringify({
+        task: "email.send_welcome_email",
+        namespace: "bench",
+        name: `cold-start-${i}`,
+        uid: randomUUID(),
+      }),
       TASK_INPUT: JSON.stringify({ email: "bench@example.com", name: "Bench" }),
       REDIS_URL: redis.url,
       SMTP_HOST: sink.host,

@@ -50,6 +50,9 @@ const STUCK_WAITING: ReadonlySet<string> = new Set([
   "ImagePullBackOff",
 ]);
 
+/** The PodScheduled condition's reason when no node fits the pod. */
+const UNSCHEDULABLE = "Unschedulable";
+
 /** A container of the pod that waits for a reason that cannot fix itself, with the kubelet's message. */
 function stuckContainer(
   pod: Pod | undefined,
@@ -83,7 +86,6 @@ export function podProblem(pod: Pod | undefined): { reason: string; message: str
   return undefined;
 }
 
-const UNSCHEDULABLE = "Unschedulable";
 const POD_PROBLEMS: ReadonlySet<string> = new Set([...STUCK_WAITING, UNSCHEDULABLE]);
 
 /**

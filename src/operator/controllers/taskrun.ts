@@ -293,8 +293,9 @@ export class TaskRunController {
       try {
         const sent = performance.now();
         created = await this.deps.client.create<Job>(nsPath("/apis/batch/v1", namespace, "jobs"), job);
-        const ms = performance.now() - sent;
-        this.jobCreates.record(ms, performance.now());
+        const answered = performance.now();
+        const ms = answered - sent;
+        this.jobCreates.record(ms, answered);
         this.jobs.observe(created);
         this.deps.log.debug("job created", {
           namespace,

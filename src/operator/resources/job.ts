@@ -1,5 +1,7 @@
 // TaskRun + attempt → the Job manifest of that attempt (pure). The runner contract lives here:
 // command, env, exit codes (podFailurePolicy), timeouts and the restricted pod security settings.
+
+import { TASK_RUN_ENV, type TaskRunContext } from "../../runners/config.ts";
 import type { PodOverrides, TimeoutsSpec } from "../api/common.ts";
 import { API_VERSION, LABELS } from "../api/common.ts";
 import type { TaskRun } from "../api/taskrun.ts";
@@ -77,20 +79,21 @@ export function buildJob({
     [LABELS.queue]: queue,
     [LABELS.attempt]: String(attempt),
   };
+  const context: TaskRunContext = {
+    task: run.spec.task,
+    namespace: run.metadata.namespace ?? "default",
+    name,
+    ...(run.metadata.uid ? { uid: run.metadata.uid } : {}),
+    attempt,
+    maxAttempts,
+    ...(run.spec.idempotencyKey ? { idempotencyKey: run.spec.idempotencyKey } : {}),
+    ...(timeouts.softSeconds !== undefined ? { softTimeoutSeconds: timeouts.softSeconds } : {}),
+  };
   const env: Env[] = [
-    { name: "TASK_NAME", value: run.spec.task },
-    { name: "TASKRUN_NAMESPACE", value: run.metadata.namespace ?? "default" },
-    { name: "TASKRUN_NAME", value: name },
-    { name: "TASKRUN_UID", value: run.metadata.uid ?? "" },
-    { name: "TASK_ATTEMPT", value: String(attempt) },
-    { name: "TASK_MAX_ATTEMPTS", value: String(maxAttempts) },
-    { name: "TASK_IDEMPOTENCY_KEY", value: run.spec.idempotencyKey ?? run.metadata.uid ?? name },
+    { name: TASK_RUN_ENV, value: JSON.stringify(context) },
     { name: "REDIS_URL", value: runner.redisUrl },
     { name: "RESULT_TTL_SECONDS", value: String(runner.resultTtlSeconds) },
   ];
-  if (timeouts.softSeconds !== undefined) {
-    env.push({ name: "TASK_SOFT_TIMEOUT_SECONDS", value: String(timeouts.softSeconds) });
-  }
   if (runner.redisPasswordSecret) {
     env.push({ name: "REDIS_PASSWORD", valueFrom: { secretKeyRef: { ...runner.redisPasswordSecret } } });
   }

@@ -49,7 +49,8 @@ describe("TaskQueue defaults", () => {
       name: "QUEUE_GREETING",
       valueFrom: { configMapKeyRef: { name: "queue-settings", key: "greeting" } },
     });
-    expect(container(plain)?.env.find((e) => e.name === "TASK_MAX_ATTEMPTS")?.value).toBe("4");
+    const taskRunEnv = container(plain)?.env.find((e) => e.name === "TASK_RUN")?.value ?? "{}";
+    expect(JSON.parse(taskRunEnv)).toMatchObject({ maxAttempts: 4 });
     expect(plain?.spec?.activeDeadlineSeconds).toBe(120);
     expect(own?.spec?.activeDeadlineSeconds).toBe(45);
   }, 180_000);

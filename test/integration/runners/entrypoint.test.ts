@@ -9,6 +9,7 @@ import { join } from "node:path";
 import sharp from "sharp";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, it } from "vitest";
 import { builtEntry } from "../../../scripts/build.ts";
+import type { TaskRunContext } from "../../../src/runners/config.ts";
 import { ResultsClient } from "../../../src/runners/results/client.ts";
 import { freePort } from "../../harness/processes.ts";
 import { type SmtpSink, startSmtpSink } from "../../harness/smtp.ts";
@@ -88,15 +89,21 @@ afterEach(async () => {
   await sink.stop();
 });
 
-/** The env the operator sets on a Job for one attempt of a welcome mail TaskRun. */
-function jobEnv(overrides: Record<string, string> = {}) {
-  const name = `welcome-${randomUUID().slice(0, 8)}`;
+/**
+ * The env the operator sets on a Job for one attempt of a welcome mail TaskRun: the run in
+ * TASK_RUN (fields of `run` replace the defaults), the rest as env vars (`overrides`).
+ */
+function jobEnv(overrides: Record<string, string> = {}, run: Partial<TaskRunContext> = {}) {
+  const context = {
+    task: "email.send_welcome_email",
+    namespace: "shop",
+    name: `welcome-${randomUUID().slice(0, 8)}`,
+    uid: randomUUID(),
+    attempt: 1,
+    ...run,
+  };
   const env: Record<string, string> = {
-    TASK_NAME: "email.send_welcome_email",
-    TASKRUN_NAMESPACE: "shop",
-    TASKRUN_NAME: name,
-    TASKRUN_UID: randomUUID(),
-    TASK_ATTEMPT: "1",
+    TASK_RUN: JSON.stringify(context),
     TASK_INPUT: JSON.stringify({ email: "ada@example.com", name: "Ada" }),
     REDIS_URL: inject("redisUrl"),
     SMTP_HOST: sink.host,
@@ -105,7 +112,7 @@ function jobEnv(overrides: Record<string, string> = {}) {
     MAIL_FROM: "no-reply@synthetiq.test",
     ...overrides,
   };
-  return { env, ref: { namespace: env.TASKRUN_NAMESPACE ?? "", name: env.TASKRUN_NAME ?? "" } };
+  return { env, ref: { namespace: context.namespace, name: context.name } };
 }
 
 describe("runner entrypoint", () => {
@@ -147,7 +154,7 @@ describe("runner entrypoint", () => {
 
   it("exits 1 on a retryable failure (SMTP 421), and the record says why", async () => {
     sink.failNext(421);
-    const { env, ref } = jobEnv({ TASK_ATTEMPT: "2", TASK_MAX_ATTEMPTS: "4" });
+    const { env, ref } = jobEnv({}, { attempt: 2, maxAttempts: 4 });
     expect(await startRunner(env).exited).toBe(1);
     expect(await results.read(ref)).toMatchObject({
       attempt: 2,
@@ -173,7 +180,7 @@ describe("runner entrypoint", () => {
       "the input in TASK_INPUT is not valid JSON",
     );
 
-    const unknown = jobEnv({ TASK_NAME: "email.send_birthday_card" });
+    const unknown = jobEnv({}, { task: "email.send_birthday_card" });
     expect(await startRunner(unknown.env).exited).toBe(2);
     expect((await results.read(unknown.ref))?.error).toMatchObject({ type: "UnknownTask", retryable: false });
   });
@@ -195,7 +202,7 @@ describe("runner entrypoint", () => {
 
   it("at the soft time limit aborts the task's signal and records SoftTimeLimitExceeded", async () => {
     sink.stall();
-    const { env, ref } = jobEnv({ TASK_SOFT_TIMEOUT_SECONDS: "1" });
+    const { env, ref } = jobEnv({}, { softTimeoutSeconds: 1 });
     const started = Date.now();
     expect(await startRunner(env).exited).toBe(1);
     expect(Date.now() - started).toBeGreaterThanOrEqual(1_000);
@@ -233,15 +240,17 @@ describe("runner entrypoint", () => {
       const image = await sharp({ create: { width: 60, height: 30, channels: 3, background: "#00a" } })
         .png()
         .toBuffer();
-      const { env, ref } = jobEnv({
-        TASK_NAME: "models.generate_model_thumbnail",
-        TASK_INPUT: JSON.stringify({
-          source: { base64: image.toString("base64") },
-          sizes: [16],
-          formats: ["png"],
-        }),
-        ARTIFACTS_DIR: artifactsDir,
-      });
+      const { env, ref } = jobEnv(
+        {
+          TASK_INPUT: JSON.stringify({
+            source: { base64: image.toString("base64") },
+            sizes: [16],
+            formats: ["png"],
+          }),
+          ARTIFACTS_DIR: artifactsDir,
+        },
+        { task: "models.generate_model_thumbnail" },
+      );
       expect(await startRunner(env).exited).toBe(0);
       const record = await results.read(ref);
       expect(record?.output).toMatchObject({

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { operatorConfigSchema } from "../../../src/operator/config.ts";
 import { buildJob, effectiveTimeouts, RUNNER_COMMAND } from "../../../src/operator/resources/job.ts";
+import { readRunEnvironment } from "../../../src/runners/config.ts";
 import { taskRun } from "./builders.ts";
 
 const config = operatorConfigSchema.parse({
@@ -27,21 +28,37 @@ describe("the Job of an attempt", () => {
   it("carries the runner contract in its env, with the Redis password by reference only", () => {
     const env = envOf(build());
     expect(env).toMatchObject({
-      TASK_NAME: "testing.noop",
-      TASKRUN_NAMESPACE: "default",
-      TASKRUN_NAME: "welcome-1",
-      TASKRUN_UID: "uid-1",
-      TASK_ATTEMPT: "2",
-      TASK_MAX_ATTEMPTS: "3",
-      TASK_IDEMPOTENCY_KEY: "uid-1",
       TASK_INPUT: '{"a":1}',
-      TASK_SOFT_TIMEOUT_SECONDS: "10",
       REDIS_URL: "redis://127.0.0.1:6379",
       RESULT_TTL_SECONDS: "86400",
       REDIS_PASSWORD: { secretKeyRef: { name: "redis", key: "password" } },
     });
     expect(build().spec.template.spec.containers[0]!.command).toEqual(RUNNER_COMMAND);
-    expect(envOf(build({ idempotencyKey: "order-42" })).TASK_IDEMPOTENCY_KEY).toBe("order-42");
+    // What the runner reads from that env (src/runners/config.ts): the operator and runner agree.
+    const readByRunner = (job: ReturnType<typeof build>) =>
+      readRunEnvironment(
+        Object.fromEntries(
+          job.spec.template.spec.containers[0]!.env.flatMap((e) =>
+            e.value === undefined ? [] : [[e.name, e.value]],
+          ),
+        ),
+      );
+    expect(readByRunner(build())).toEqual({
+      task: "testing.noop",
+      taskRun: { namespace: "default", name: "welcome-1", uid: "uid-1" },
+      attempt: 2,
+      maxAttempts: 3,
+      idempotencyKey: "uid-1",
+      input: { inline: '{"a":1}' },
+      softTimeoutSeconds: 10,
+      abortGraceSeconds: 10,
+    });
+    expect(readByRunner(build({ idempotencyKey: "order-42" })).idempotencyKey).toBe("order-42");
+  });
+
+  it("names the run in one env var, not one per field: each entry is stored and sent twice per attempt", () => {
+    const names = build().spec.template.spec.containers[0]!.env.map((e) => e.name);
+    expect(names.filter((n) => /^TASK(RUN)?_/.test(n))).toEqual(["TASK_RUN", "TASK_INPUT"]);
   });
 
   it("is one attempt only, owned by its TaskRun, with the exit-code policy and the hard timeout", () => {

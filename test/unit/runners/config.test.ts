@@ -85,6 +85,40 @@ describe("TaskRun environment", () => {
     expect(() => readRunEnvironment({ TASK_NAME: "x" })).toThrow(/TASKRUN_NAMESPACE: .*TASKRUN_NAME: /);
     expect(() => readRunEnvironment({ ...base, TASK_ATTEMPT: "0" })).toThrow(/TASK_ATTEMPT: /);
   });
+
+  it("reads the same fields from one JSON variable, TASK_RUN, as the operator sets them", () => {
+    const context = {
+      task: "email.x",
+      namespace: "ns",
+      name: "run",
+      uid: "uid-1",
+      attempt: 2,
+      maxAttempts: 3,
+    };
+    expect(readRunEnvironment({ TASK_RUN: JSON.stringify(context), TASK_INPUT: "{}" })).toEqual({
+      task: "email.x",
+      taskRun: { namespace: "ns", name: "run", uid: "uid-1" },
+      attempt: 2,
+      maxAttempts: 3,
+      idempotencyKey: "uid-1",
+      input: { inline: "{}" },
+      abortGraceSeconds: 10,
+    });
+    const soft = readRunEnvironment({ TASK_RUN: JSON.stringify({ ...context, softTimeoutSeconds: 30 }) });
+    expect(soft.softTimeoutSeconds).toBe(30);
+  });
+
+  it("refuses TASK_RUN that is not JSON, has a bad or unknown field, or is set beside the single variables", () => {
+    const json = (o: object) => ({ TASK_RUN: JSON.stringify(o) });
+    const context = { task: "email.x", namespace: "ns", name: "run" };
+    expect(() => readRunEnvironment({ TASK_RUN: "{task:" })).toThrow(/TASK_RUN: not JSON/);
+    expect(() => readRunEnvironment(json({ ...context, attempt: 0 }))).toThrow(/TASK_RUN\.attempt: /);
+    expect(() => readRunEnvironment(json({ namespace: "ns", name: "run" }))).toThrow(/TASK_RUN\.task: /);
+    expect(() => readRunEnvironment(json({ ...context, atempt: 2 }))).toThrow(/TASK_RUN: .*atempt/);
+    expect(() => readRunEnvironment({ ...json(context), TASK_ATTEMPT: "2", TASKRUN_NAME: "other" })).toThrow(
+      /set TASK_RUN or TASKRUN_NAME, TASK_ATTEMPT, not both/,
+    );
+  });
 });
 
 describe("sections of other task families", () => {
