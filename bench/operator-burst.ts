@@ -8,8 +8,9 @@
 // Latency runs from the TaskRun (or plain Job) existing, its create call answered, to the Job
 // existing: its create call answered (the operator's debug log, the relay's own clock), and to the
 // Job's first watch event here. Both kinds are warmed up first: a fresh API server serves its first
-// thousand custom resources about three times slower.
-//   node bench/operator-burst.ts [--count 1000] [--concurrency 5,20] [--rate 50] [--sequential 50] [--warmup 300]
+// thousand custom resources about three times slower. Each controller, relay and operator, also
+// turns a first burst of --controller-warmup TaskRuns into Jobs before its measured burst.
+//   node bench/operator-burst.ts [--count 1000] [--concurrency 5,20] [--rate 50] [--sequential 50] [--warmup 300] [--controller-warmup 200]
 // The operator inherits this process's environment: OPERATOR_WORKERS=64 or NODE_OPTIONS try settings.
 // Pods are held back unscheduled (a scheduler that does not exist, bench/lib/minimal-job.ts): this
 // measures the control path, not thousands of process starts on a shared two-core machine.
@@ -36,6 +37,7 @@ const { values } = parseArgs({
     rate: { type: "string", default: "50" },
     sequential: { type: "string", default: "50" },
     warmup: { type: "string", default: "300" },
+    "controller-warmup": { type: "string", default: "200" },
   },
 });
 const COUNT = Number(values.count);
@@ -48,6 +50,13 @@ const [TARGET_LEVEL = 5] = LEVELS;
 const RATE = Number(values.rate);
 const SEQUENTIAL = Number(values.sequential);
 const WARMUP = Number(values.warmup);
+/**
+ * TaskRuns each controller (relay and operator) turns into Jobs, in a burst, right after it starts
+ * and before its measured burst: a process that has just started runs its first second cold (JIT,
+ * new connections; the operator's Job creates then took a median 90–137 ms against 40–60 later),
+ * and an operator in production has been running for a while.
+ */
+const CONTROLLER_WARMUP = Number(values["controller-warmup"]);
 
 const quiet = { info: () => {}, warn: (m: string, f?: object) => console.error(m, f) };
 const progress = (message: string) => process.stderr.write(`[operator-burst] ${message}\n`);
@@ -214,6 +223,18 @@ async function main() {
       return `${prefix}-${i}`;
     };
 
+    /** A burst of CONTROLLER_WARMUP TaskRuns through the controller just started; then they and their Jobs go. */
+    const warmUpController = async (prefix: string, bench?: string) => {
+      const jobsOfWarmUp: string[] = [];
+      await pool(CONTROLLER_WARMUP, TARGET_LEVEL, async (i) => {
+        jobsOfWarmUp.push(await createTaskRun(`${prefix}-warmup`, bench)(i));
+      });
+      while (jobsOfWarmUp.some((job) => !watched.has(job))) await sleep(20);
+      const selector = bench ? `bench=${bench}` : "";
+      await deleteAll(taskRuns, selector);
+      await deleteAll(jobsPath, selector);
+    };
+
     progress(`namespace ${namespace}: warming up the API server with ${WARMUP} TaskRuns and ${WARMUP} Jobs`);
     await pool(WARMUP, TARGET_LEVEL, async (i) => {
       await client.create(taskRuns, taskRun(`warmup-${i}`, { bench: "warmup" }));
@@ -245,6 +266,7 @@ async function main() {
       [];
     for (const level of LEVELS) {
       const relay = await startRelay(cluster.kubeconfig, namespace);
+      await warmUpController(`relay${level}`, "relay");
       const burst = await withCpu(relay.pid, () =>
         load({ burst: level }, createTaskRun(`relay${level}`, "relay")),
       );
@@ -263,6 +285,20 @@ async function main() {
       env: { OPERATOR_LEADER_ELECTION: "true", OPERATOR_DEBUG: "1" },
     });
     const pid = operator.process.child.pid ?? 0;
+    await warmUpController("tr");
+    // Where the operator's time goes in the burst: waiting in its work queue, or inside a reconcile (API calls).
+    const metric = operator.metric;
+    const queueStats = async () => {
+      const [passes, waitSum, workSum] = await Promise.all(
+        [
+          "synthetiq_operator_workqueue_work_duration_seconds_count",
+          "synthetiq_operator_workqueue_latency_seconds_sum",
+          "synthetiq_operator_workqueue_work_duration_seconds_sum",
+        ].map((name) => metric(name)),
+      );
+      return { passes: passes ?? 0, waitSum: waitSum ?? 0, workSum: workSum ?? 0 };
+    };
+    const queueBefore = await queueStats();
     const requestsBefore = await requestsByVerb(operator.metricsUrl);
     const burst = await withCpu(pid, () => load({ burst: TARGET_LEVEL }, createTaskRun("tr-b")));
     // Status writes made while the burst lasted compete with its Job creates; the rest wait for it.
@@ -277,13 +313,10 @@ async function main() {
     }
     const requestsAfter = await requestsByVerb(operator.metricsUrl);
     const rss = rssOf(pid);
-    // Where the operator's time went: waiting in its work queue, or inside a reconcile (API calls).
-    const metric = operator.metric;
-    const mean = async (histogram: string) =>
-      (1000 * (await metric(`${histogram}_sum`))) / (await metric(`${histogram}_count`));
-    const passes = await metric("synthetiq_operator_workqueue_work_duration_seconds_count");
-    const queueWaitMs = await mean("synthetiq_operator_workqueue_latency_seconds");
-    const reconcileMs = await mean("synthetiq_operator_workqueue_work_duration_seconds");
+    const queueAfter = await queueStats();
+    const passes = queueAfter.passes - queueBefore.passes;
+    const queueWaitMs = (1000 * (queueAfter.waitSum - queueBefore.waitSum)) / passes;
+    const reconcileMs = (1000 * (queueAfter.workSum - queueBefore.workSum)) / passes;
     // The Job controller keeps retrying the held pods of the burst's Jobs, with a growing backoff:
     // gone first (the TaskRuns take their Jobs with them), so that the steady stream runs alone.
     await deleteAll(taskRuns, "");

@@ -112,6 +112,7 @@ export function existingBenchScenarios(o: ExistingBenchOptions): Record<string, 
         "Targets (operator issue): p50 < 50 ms, p99 < 250 ms, all Jobs < 10 s, ≤ 4 writes per attempt, RSS < 150 MB.",
         "Bursts: 5 creates in flight (the targets are checked on it), then 20 (saturates the two-core API server: no controller meets 50 ms there, see the relay), each sent when the last was answered; steady: 50 creates a second, each on time. created → Job created: from the TaskRun's create call answered to the Job's (the operator's debug log).",
         "Relay: bench/lib/relay-controller.ts, the least a TaskRun → Job controller can do (no validation, no status, a minimal Job), in the same run: what no operator can beat on this cluster.",
+        "Each controller, relay and operator, turns a burst of 200 TaskRuns into Jobs right after it starts, before its measured burst (--controller-warmup): a process's first second runs cold.",
       ],
     },
     {
