@@ -156,7 +156,12 @@ async function main() {
     };
     /** Deletes a labelled collection and waits until it is gone, and for Jobs, their pods too. */
     const deleteAll = async (collection: string, labelSelector: string) => {
-      await client.delete(collection, { labelSelector, propagationPolicy: "Background" });
+      // One request that the API server works through object by object: 1,000 TaskRuns took over
+      // the client's default 30 s once on this machine, so it gets five minutes.
+      await client.request("DELETE", collection, "delete", {
+        query: { labelSelector, propagationPolicy: "Background" },
+        timeoutMs: 300_000,
+      });
       await untilEmpty(collection, labelSelector);
       if (collection === jobsPath) await untilEmpty(`/api/v1/namespaces/${namespace}/pods`);
     };
