@@ -57,6 +57,9 @@ const WARMUP = Number(values.warmup);
  * and an operator in production has been running for a while.
  */
 const CONTROLLER_WARMUP = Number(values["controller-warmup"]);
+if (!Number.isInteger(CONTROLLER_WARMUP) || CONTROLLER_WARMUP < 0) {
+  throw new Error(`--controller-warmup must be a whole number >= 0 (got "${values["controller-warmup"]}")`);
+}
 
 const quiet = { info: () => {}, warn: (m: string, f?: object) => console.error(m, f) };
 const progress = (message: string) => process.stderr.write(`[operator-burst] ${message}\n`);
@@ -157,11 +160,20 @@ async function main() {
     /** Deletes a labelled collection and waits until it is gone, and for Jobs, their pods too. */
     const deleteAll = async (collection: string, labelSelector: string) => {
       // One request that the API server works through object by object: 1,000 TaskRuns took over
-      // the client's default 30 s once on this machine, so it gets five minutes.
-      await client.request("DELETE", collection, "delete", {
-        query: { labelSelector, propagationPolicy: "Background" },
-        timeoutMs: 300_000,
-      });
+      // the client's default 30 s once on this machine, and the API server ends a request at 60 s.
+      // Cut off, it has deleted part of them: send it again for the rest.
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await client.request("DELETE", collection, "delete", {
+            query: { labelSelector, propagationPolicy: "Background" },
+            timeoutMs: 90_000,
+          });
+          break;
+        } catch (error) {
+          if (attempt === 5) throw error;
+          progress(`deleting ${collection} (${labelSelector || "all"}) again: ${String(error)}`);
+        }
+      }
       await untilEmpty(collection, labelSelector);
       if (collection === jobsPath) await untilEmpty(`/api/v1/namespaces/${namespace}/pods`);
     };
@@ -290,7 +302,19 @@ async function main() {
       env: { OPERATOR_LEADER_ELECTION: "true", OPERATOR_DEBUG: "1" },
     });
     const pid = operator.process.child.pid ?? 0;
+    /** Waits until the operator has made no write for three seconds in a row. */
+    const { metricsUrl } = operator;
+    const settle = async () => {
+      let last = -1;
+      for (let stable = 0; stable < 3; await sleep(1_000)) {
+        const writes = (await requestsByVerb(metricsUrl)).writes;
+        stable = writes === last ? stable + 1 : 0;
+        last = writes;
+      }
+    };
     await warmUpController("tr");
+    // The warm-up's last status writes and deletes are not the burst's.
+    await settle();
     // Where the operator's time goes in the burst: waiting in its work queue, or inside a reconcile (API calls).
     const metric = operator.metric;
     const queueStats = async () => {
@@ -310,12 +334,7 @@ async function main() {
     const requestsInBurst = await requestsByVerb(operator.metricsUrl);
     progress("all Jobs seen; waiting for the operator's writes to settle");
     // Let the status writes settle, then count what the operator wrote.
-    let last = -1;
-    for (let stable = 0; stable < 3; await sleep(1_000)) {
-      const writes = (await requestsByVerb(operator.metricsUrl)).writes;
-      stable = writes === last ? stable + 1 : 0;
-      last = writes;
-    }
+    await settle();
     const requestsAfter = await requestsByVerb(operator.metricsUrl);
     const rss = rssOf(pid);
     const queueAfter = await queueStats();

@@ -188,18 +188,20 @@ export type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? Partial<T[
  * the pod), with a managedFields entry of its own, so one entry instead of eight makes each attempt
  * lighter on the API server. By hand, the same fields can be set one env var each (RUN_VARS).
  */
-export const taskRunContextSchema = z.strictObject({
+export const taskRunContextSchema = z.object({
   task: z.string().min(1),
   namespace: z.string().min(1),
   name: z.string().min(1),
   uid: z.string().min(1).optional(),
   /** 1-based. */
-  attempt: z.coerce.number().int().min(1).default(1),
-  maxAttempts: z.coerce.number().int().min(1).optional(),
+  attempt: z.number().int().min(1).default(1),
+  maxAttempts: z.number().int().min(1).optional(),
   /** Stable across attempts; defaults to the uid, else `namespace/name`. */
   idempotencyKey: z.string().min(1).optional(),
-  softTimeoutSeconds: z.coerce.number().positive().optional(),
+  softTimeoutSeconds: z.number().positive().optional(),
 });
+// Fields it does not know are ignored (z.object strips them), so that an operator newer than the
+// runner image a queue pins can add one without failing every run.
 
 /** What the operator writes into `TASK_RUN`. */
 export type TaskRunContext = z.input<typeof taskRunContextSchema>;
@@ -207,7 +209,7 @@ export type TaskRunContext = z.input<typeof taskRunContextSchema>;
 export const TASK_RUN_ENV = "TASK_RUN";
 
 /** The env var of each field when they are set one by one. */
-const RUN_VARS = {
+export const RUN_VARS = {
   task: "TASK_NAME",
   namespace: "TASKRUN_NAMESPACE",
   name: "TASKRUN_NAME",
@@ -217,6 +219,13 @@ const RUN_VARS = {
   idempotencyKey: "TASK_IDEMPOTENCY_KEY",
   softTimeoutSeconds: "TASK_SOFT_TIMEOUT_SECONDS",
 } as const satisfies Record<keyof TaskRunContext, string>;
+
+/** Fields that are numbers in TASK_RUN and decimal strings in their single variables. */
+const NUMERIC_FIELDS: ReadonlySet<keyof TaskRunContext> = new Set([
+  "attempt",
+  "maxAttempts",
+  "softTimeoutSeconds",
+]);
 
 const runInputSchema = z
   .object({
@@ -234,7 +243,17 @@ function readTaskRunContext(env: Env): z.output<typeof taskRunContextSchema> {
   const json = setting(env, TASK_RUN_ENV);
   const fields = Object.entries(RUN_VARS) as Array<[keyof TaskRunContext, string]>;
   if (json === undefined) {
-    const raw = Object.fromEntries(fields.map(([field, name]) => [field, setting(env, name)]));
+    if (fields.every(([, name]) => setting(env, name) === undefined)) {
+      throw new ConfigError(
+        `invalid runner configuration: no TaskRun given: set ${TASK_RUN_ENV} (JSON), or ${RUN_VARS.task}, ${RUN_VARS.namespace} and ${RUN_VARS.name}`,
+      );
+    }
+    const raw = Object.fromEntries(
+      fields.map(([field, name]) => {
+        const value = setting(env, name);
+        return [field, value !== undefined && NUMERIC_FIELDS.has(field) ? Number(value) : value];
+      }),
+    );
     return parseOrExplain(
       taskRunContextSchema,
       raw,

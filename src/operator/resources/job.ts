@@ -1,7 +1,7 @@
 // TaskRun + attempt → the Job manifest of that attempt (pure). The runner contract lives here:
 // command, env, exit codes (podFailurePolicy), timeouts and the restricted pod security settings.
 
-import { TASK_RUN_ENV, type TaskRunContext } from "../../runners/config.ts";
+import { RUN_VARS, TASK_RUN_ENV, type TaskRunContext } from "../../runners/config.ts";
 import type { PodOverrides, TimeoutsSpec } from "../api/common.ts";
 import { API_VERSION, LABELS } from "../api/common.ts";
 import type { TaskRun } from "../api/taskrun.ts";
@@ -57,6 +57,18 @@ export interface JobInputs {
 
 type Env = { name: string; value?: string; valueFrom?: unknown };
 
+/**
+ * Env names that say which run and input the runner has: only the operator sets them. The same
+ * name from the operator's extra env or a queue's defaults is left out, since the runner refuses
+ * TASK_RUN beside a single variable (every run would fail) and the operator's value wins a clash.
+ */
+const RUN_ENV_NAMES: ReadonlySet<string> = new Set([
+  TASK_RUN_ENV,
+  ...Object.values(RUN_VARS),
+  "TASK_INPUT",
+  "TASK_INPUT_FILE",
+]);
+
 export function buildJob({
   run,
   attempt,
@@ -97,8 +109,11 @@ export function buildJob({
   if (runner.redisPasswordSecret) {
     env.push({ name: "REDIS_PASSWORD", valueFrom: { secretKeyRef: { ...runner.redisPasswordSecret } } });
   }
-  for (const [k, v] of Object.entries(runner.extraEnv)) env.push({ name: k, value: v });
-  for (const e of queueEnv) if (!env.some((x) => x.name === e.name)) env.push({ ...e });
+  for (const [k, v] of Object.entries(runner.extraEnv))
+    if (!RUN_ENV_NAMES.has(k)) env.push({ name: k, value: v });
+  for (const e of queueEnv) {
+    if (!RUN_ENV_NAMES.has(e.name) && !env.some((x) => x.name === e.name)) env.push({ ...e });
+  }
 
   const volumes: unknown[] = [{ name: "tmp", emptyDir: { sizeLimit: "1Gi" } }];
   const volumeMounts: unknown[] = [{ name: "tmp", mountPath: "/tmp" }];

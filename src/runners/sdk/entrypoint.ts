@@ -80,7 +80,7 @@ export async function runEntrypoint(options: EntrypointOptions): Promise<ExitCod
     const definition = await options.tasks.find(run.task);
     if (!definition) {
       const known = [...(await options.tasks.names())].sort().join(", ");
-      const message = `no task named ${JSON.stringify(run.task)} (TASK_NAME); known tasks: ${known}`;
+      const message = `no task named ${JSON.stringify(run.task)} (TASK_RUN.task); known tasks: ${known}`;
       fatal(message, {
         namespace: run.taskRun.namespace,
         name: run.taskRun.name,

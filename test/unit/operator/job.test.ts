@@ -61,6 +61,23 @@ describe("the Job of an attempt", () => {
     expect(names.filter((n) => /^TASK(RUN)?_/.test(n))).toEqual(["TASK_RUN", "TASK_INPUT"]);
   });
 
+  it("leaves out run variables from extra and queue env, which the runner would refuse beside TASK_RUN", () => {
+    const job = buildJob({
+      ...buildInputs(),
+      runner: { ...config.runner, extraEnv: { TASK_ATTEMPT: "9", TASK_RUN: "{}", LOG_LEVEL: "debug" } },
+      queueEnv: [
+        { name: "TASK_NAME", valueFrom: { configMapKeyRef: { name: "q", key: "task" } } },
+        { name: "GREETING", valueFrom: { configMapKeyRef: { name: "q", key: "greeting" } } },
+      ],
+    });
+    const env = job.spec.template.spec.containers[0]!.env;
+    expect(env.filter((e) => ["TASK_ATTEMPT", "TASK_NAME"].includes(e.name))).toEqual([]);
+    expect(env.filter((e) => e.name === "TASK_RUN")).toHaveLength(1);
+    expect(env.map((e) => e.name)).toEqual(expect.arrayContaining(["LOG_LEVEL", "GREETING"]));
+    const values = Object.fromEntries(env.flatMap((e) => (e.value === undefined ? [] : [[e.name, e.value]])));
+    expect(readRunEnvironment(values).attempt).toBe(2);
+  });
+
   it("is one attempt only, owned by its TaskRun, with the exit-code policy and the hard timeout", () => {
     const job = build();
     expect(job.metadata.name).toBe("welcome-1-a2");

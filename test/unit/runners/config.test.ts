@@ -84,6 +84,10 @@ describe("TaskRun environment", () => {
   it("names what is missing or wrong", () => {
     expect(() => readRunEnvironment({ TASK_NAME: "x" })).toThrow(/TASKRUN_NAMESPACE: .*TASKRUN_NAME: /);
     expect(() => readRunEnvironment({ ...base, TASK_ATTEMPT: "0" })).toThrow(/TASK_ATTEMPT: /);
+    expect(() => readRunEnvironment({ ...base, TASK_MAX_ATTEMPTS: "three" })).toThrow(/TASK_MAX_ATTEMPTS: /);
+    expect(() => readRunEnvironment({ TASK_RUN: "" })).toThrow(
+      /no TaskRun given: set TASK_RUN \(JSON\), or TASK_NAME/,
+    );
   });
 
   it("reads the same fields from one JSON variable, TASK_RUN, as the operator sets them", () => {
@@ -108,13 +112,18 @@ describe("TaskRun environment", () => {
     expect(soft.softTimeoutSeconds).toBe(30);
   });
 
-  it("refuses TASK_RUN that is not JSON, has a bad or unknown field, or is set beside the single variables", () => {
+  it("refuses TASK_RUN that is not JSON, has a bad field, or is set beside the single variables", () => {
     const json = (o: object) => ({ TASK_RUN: JSON.stringify(o) });
     const context = { task: "email.x", namespace: "ns", name: "run" };
     expect(() => readRunEnvironment({ TASK_RUN: "{task:" })).toThrow(/TASK_RUN: not JSON/);
     expect(() => readRunEnvironment(json({ ...context, attempt: 0 }))).toThrow(/TASK_RUN\.attempt: /);
+    expect(() => readRunEnvironment(json({ ...context, attempt: true }))).toThrow(/TASK_RUN\.attempt: /);
+    expect(() => readRunEnvironment(json({ ...context, softTimeoutSeconds: "5" }))).toThrow(
+      /TASK_RUN\.softTimeoutSeconds: /,
+    );
     expect(() => readRunEnvironment(json({ namespace: "ns", name: "run" }))).toThrow(/TASK_RUN\.task: /);
-    expect(() => readRunEnvironment(json({ ...context, atempt: 2 }))).toThrow(/TASK_RUN: .*atempt/);
+    // A field this runner does not know (from a newer operator) is ignored, not fatal.
+    expect(readRunEnvironment(json({ ...context, priority: "high" })).task).toBe("email.x");
     expect(() => readRunEnvironment({ ...json(context), TASK_ATTEMPT: "2", TASKRUN_NAME: "other" })).toThrow(
       /set TASK_RUN or TASKRUN_NAME, TASK_ATTEMPT, not both/,
     );
