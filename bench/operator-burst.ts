@@ -194,11 +194,15 @@ async function main() {
     const plainJob = (name: string, bench: string) => minimalJob(namespace, name, { bench });
 
     /**
-     * Creates COUNT objects, in a burst (`level` in flight) or a steady stream (RATE a second),
+     * Creates `count` objects (COUNT unless given), in a burst (`level` in flight) or a steady stream (RATE a second),
      * and waits for each one's Job. Returns, by Job name, when each create call was sent and
      * answered, and the times until all calls were answered and all Jobs seen.
      */
-    const load = async (kind: { burst: number } | "steady", create: (i: number) => Promise<string>) => {
+    const load = async (
+      kind: { burst: number } | "steady",
+      create: (i: number) => Promise<string>,
+      count = COUNT,
+    ) => {
       const sent: Times = new Map();
       const created: Times = new Map();
       const start = now();
@@ -208,10 +212,10 @@ async function main() {
         sent.set(job, t);
         created.set(job, now());
       };
-      if (kind !== "steady") await pool(COUNT, kind.burst, one);
+      if (kind !== "steady") await pool(count, kind.burst, one);
       else
         await Promise.all(
-          Array.from({ length: COUNT }, async (_, i) => {
+          Array.from({ length: count }, async (_, i) => {
             await sleep(Math.max(0, start + (i * 1000) / RATE - now()));
             await one(i);
           }),
@@ -242,11 +246,7 @@ async function main() {
 
     /** A burst of CONTROLLER_WARMUP TaskRuns through the controller just started; then they and their Jobs go. */
     const warmUpController = async (prefix: string, bench?: string) => {
-      const jobsOfWarmUp: string[] = [];
-      await pool(CONTROLLER_WARMUP, TARGET_LEVEL, async (i) => {
-        jobsOfWarmUp.push(await createTaskRun(`${prefix}-warmup`, bench)(i));
-      });
-      while (jobsOfWarmUp.some((job) => !watched.has(job))) await sleep(20);
+      await load({ burst: TARGET_LEVEL }, createTaskRun(`${prefix}-warmup`, bench), CONTROLLER_WARMUP);
       const selector = bench ? `bench=${bench}` : "";
       await deleteAll(taskRuns, selector);
       await deleteAll(jobsPath, selector);

@@ -241,18 +241,18 @@ const runInputSchema = z
 /** The TaskRun's fields from `TASK_RUN`, or else from one env var each; errors name where each came from. */
 function readTaskRunContext(env: Env): z.output<typeof taskRunContextSchema> {
   const json = setting(env, TASK_RUN_ENV);
-  const fields = Object.entries(RUN_VARS) as Array<[keyof TaskRunContext, string]>;
+  /** The single variables that are set. */
+  const given = (Object.entries(RUN_VARS) as Array<[keyof TaskRunContext, string]>)
+    .map(([field, name]) => ({ field, name, value: setting(env, name) }))
+    .filter((s) => s.value !== undefined);
   if (json === undefined) {
-    if (fields.every(([, name]) => setting(env, name) === undefined)) {
+    if (given.length === 0) {
       throw new ConfigError(
         `invalid runner configuration: no TaskRun given: set ${TASK_RUN_ENV} (JSON), or ${RUN_VARS.task}, ${RUN_VARS.namespace} and ${RUN_VARS.name}`,
       );
     }
     const raw = Object.fromEntries(
-      fields.map(([field, name]) => {
-        const value = setting(env, name);
-        return [field, value !== undefined && NUMERIC_FIELDS.has(field) ? Number(value) : value];
-      }),
+      given.map(({ field, value }) => [field, NUMERIC_FIELDS.has(field) ? Number(value) : value]),
     );
     return parseOrExplain(
       taskRunContextSchema,
@@ -260,10 +260,9 @@ function readTaskRunContext(env: Env): z.output<typeof taskRunContextSchema> {
       (path) => RUN_VARS[path[0] as keyof TaskRunContext] ?? path.join("."),
     );
   }
-  const alsoSet = fields.filter(([, name]) => setting(env, name) !== undefined).map(([, name]) => name);
-  if (alsoSet.length > 0) {
+  if (given.length > 0) {
     throw new ConfigError(
-      `invalid runner configuration: set ${TASK_RUN_ENV} or ${alsoSet.join(", ")}, not both`,
+      `invalid runner configuration: set ${TASK_RUN_ENV} or ${given.map((s) => s.name).join(", ")}, not both`,
     );
   }
   let raw: unknown;
