@@ -389,10 +389,22 @@ export class TaskRunController {
   /** Writes the status when it changed; the response goes into the cache at once. */
   private async writeStatus(run: TaskRun, status: TaskRunStatus) {
     if (isDeepStrictEqual(run.status ?? {}, status)) return;
-    const updated = await this.deps.client.replace<TaskRun>(
-      `${nsPath(TASKRUNS, run.metadata.namespace, "taskruns")}/${run.metadata.name}/status`,
-      { ...run, status },
-    );
+    let updated: TaskRun;
+    try {
+      updated = await this.deps.client.replace<TaskRun>(
+        `${nsPath(TASKRUNS, run.metadata.namespace, "taskruns")}/${run.metadata.name}/status`,
+        { ...run, status },
+      );
+    } catch (error) {
+      // Deleted since the cache was read (its watch event is on the way): nothing left to record,
+      // and not a failure to retry or count.
+      if (!isNotFound(error)) throw error;
+      this.deps.log.debug("taskrun gone before its status write", {
+        namespace: run.metadata.namespace,
+        taskRun: run.metadata.name,
+      });
+      return;
+    }
     this.taskRuns.observe(updated);
     this.ownStatusWrites.set(keyOf(updated), updated.metadata.resourceVersion ?? "");
     const phaseChanged = run.status?.phase !== status.phase;
