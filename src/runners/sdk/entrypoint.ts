@@ -1,7 +1,14 @@
 // The runner process: read the environment once, find the task, run one attempt with SIGTERM
 // wired to the task's AbortSignal, and return the exit code (0 success, 1 retryable, 2 permanent).
 import { readFile } from "node:fs/promises";
-import { type RunEnvironment, type RunnerConfig, readRunEnvironment, readRunnerConfig } from "../config.ts";
+import {
+  RUN_VARS,
+  type RunEnvironment,
+  type RunnerConfig,
+  readRunEnvironment,
+  readRunnerConfig,
+  TASK_RUN_ENV,
+} from "../config.ts";
 import { connectRedis } from "../results/connection.ts";
 import type { ExitCode } from "../results/record.ts";
 import { ResultStore } from "../results/store.ts";
@@ -80,7 +87,9 @@ export async function runEntrypoint(options: EntrypointOptions): Promise<ExitCod
     const definition = await options.tasks.find(run.task);
     if (!definition) {
       const known = [...(await options.tasks.names())].sort().join(", ");
-      const message = `no task named ${JSON.stringify(run.task)} (TASK_RUN.task); known tasks: ${known}`;
+      // Named where the person who started the runner put it: the operator's TASK_RUN, or TASK_NAME by hand.
+      const source = options.env[TASK_RUN_ENV] === undefined ? RUN_VARS.task : `${TASK_RUN_ENV}.task`;
+      const message = `no task named ${JSON.stringify(run.task)} (${source}); known tasks: ${known}`;
       fatal(message, {
         namespace: run.taskRun.namespace,
         name: run.taskRun.name,

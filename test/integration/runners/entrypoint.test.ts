@@ -182,7 +182,25 @@ describe("runner entrypoint", () => {
 
     const unknown = jobEnv({}, { task: "email.send_birthday_card" });
     expect(await startRunner(unknown.env).exited).toBe(2);
-    expect((await results.read(unknown.ref))?.error).toMatchObject({ type: "UnknownTask", retryable: false });
+    const unknownError = (await results.read(unknown.ref))?.error;
+    expect(unknownError).toMatchObject({ type: "UnknownTask", retryable: false });
+    expect(unknownError?.message).toContain('no task named "email.send_birthday_card" (TASK_RUN.task)');
+    expect(unknownError?.message).toContain("email.send_welcome_email");
+
+    // Started by hand with the single variables, the message names the one that was set.
+    const { TASK_RUN: byHandContext, ...byHandRest } = unknown.env;
+    const byHand = JSON.parse(byHandContext ?? "{}") as TaskRunContext;
+    const byHandEnv = {
+      ...byHandRest,
+      TASK_NAME: byHand.task,
+      TASKRUN_NAMESPACE: byHand.namespace,
+      TASKRUN_NAME: `${byHand.name}-by-hand`,
+      TASK_ATTEMPT: "1",
+    };
+    expect(await startRunner(byHandEnv).exited).toBe(2);
+    expect(
+      (await results.read({ namespace: byHand.namespace, name: `${byHand.name}-by-hand` }))?.error?.message,
+    ).toContain('no task named "email.send_birthday_card" (TASK_NAME)');
   });
 
   it("on SIGTERM aborts the task's signal, records Aborted and exits 1", async () => {
