@@ -1,7 +1,9 @@
 import { describe, expect, it } from "vitest";
+import { entryPath } from "../../../scripts/build.ts";
 import { operatorConfigSchema } from "../../../src/operator/config.ts";
 import { buildJob, effectiveTimeouts, RUNNER_COMMAND } from "../../../src/operator/resources/job.ts";
 import { readRunEnvironment } from "../../../src/runners/config.ts";
+import { RUNNER_ENTRYPOINT } from "../../cluster/node/images.ts";
 import { taskRun } from "./builders.ts";
 
 const config = operatorConfigSchema.parse({
@@ -34,6 +36,9 @@ describe("the Job of an attempt", () => {
       REDIS_PASSWORD: { secretKeyRef: { name: "redis", key: "password" } },
     });
     expect(build().spec.template.spec.containers[0]!.command).toEqual(RUNNER_COMMAND);
+    // The same runner the image's ENTRYPOINT and the local cluster's node start (test/unit/chart/dockerfile.test.ts).
+    expect(RUNNER_COMMAND).toEqual(["node", entryPath("runner")]);
+    expect(RUNNER_COMMAND).toEqual(RUNNER_ENTRYPOINT);
     // What the runner reads from that env (src/runners/config.ts): the operator and runner agree.
     const readByRunner = (job: ReturnType<typeof build>) =>
       readRunEnvironment(
