@@ -154,9 +154,17 @@ async function up() {
     "  kubectl apply -f examples/mistakes/bad-input.yaml && kubectl get taskrun welcome-bad-input -o yaml",
   );
   line("  kubectl get tq                                  # the queues the chart installed");
+  // The password stays in the state file (mode 600): the command reads it, the output does not show it.
+  const passwordFromState = `$(node -p "require('./${relative(REPO_ROOT, paths.state)}').redisPassword")`;
+  line(
+    `  export REDIS_URL="redis://:${passwordFromState}@127.0.0.1:${state.ports.redis}"  # results for kubectl task`,
+  );
+  line(
+    `  bin/kubectl-task -n ${NAMESPACE} get welcome-ada  # kubectl task (bin/ on PATH): the run and its output`,
+  );
   line(`  open http://127.0.0.1:${state.ports.prometheus}/graph?g0.expr=synthetiq_taskruns_finished_total`);
   line("  less docs/migrating-from-celery.md              # .delay(), AsyncResult, beat, Flower, ...");
-  line("  node scripts/demo.ts down                       # stop everything");
+  line("  bash scripts/dev.sh demo down                   # stop everything");
   const failed = results.filter((r) => r.phase !== "Succeeded");
   heading(
     failed.length === 0

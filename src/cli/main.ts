@@ -11,12 +11,21 @@ import { isNotFound } from "../operator/kube/errors.ts";
 import { builtInTasks } from "../runners/registry.ts";
 import { type ResultRecord, ResultsClient } from "../runners/results/index.ts";
 import { apiClient } from "../sdk/api-client.ts";
-import { type TaskRunRef, TaskWaitTimeoutError } from "../sdk/errors.ts";
+import type { TaskRunRef } from "../sdk/errors.ts";
 import { submitTask } from "../sdk/submit.ts";
 import { kubeStatusError, TaskRunApi } from "../sdk/taskruns.ts";
 import { type CommandLine, type OutputFormat, parseCommandLine, USAGE, UsageError } from "./flags.ts";
 import { loadKubeConfig } from "./kubeconfig.ts";
-import { attemptPod, LIST_COLUMNS, matches, missingPod, retryOf, table, taskRunRow } from "./views.ts";
+import {
+  attemptPod,
+  LIST_COLUMNS,
+  matches,
+  missingPod,
+  retryOf,
+  table,
+  taskRunRow,
+  unfinishedState,
+} from "./views.ts";
 
 function print(output: OutputFormat, value: unknown, human: () => string) {
   if (output === "json") process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
@@ -44,6 +53,11 @@ class Results {
       this.#connectionError = error;
     });
     this.#client = this.#redis ? new ResultsClient(this.#redis) : undefined;
+  }
+
+  /** Said where a result would be shown when no Redis is configured, so that its absence is explained. */
+  get unreadHint(): string | undefined {
+    return this.#client ? undefined : "result not read: set REDIS_URL or --redis-url to read it from Redis";
   }
 
   /** The record (null: there is none); undefined when Redis is not configured or could not be read. */
@@ -141,6 +155,7 @@ async function run(argv: string[]): Promise<number> {
           if (condition?.message) lines.push(`\nMessage: ${condition.message}`);
           if (result?.status === "succeeded") lines.push(`Output: ${JSON.stringify(result.output)}`);
           if (result?.error) lines.push(`Error: ${result.error.type}: ${result.error.message}`);
+          if (taskRun.status?.resultRef && results.unreadHint) lines.push(`Output: ${results.unreadHint}`);
           return lines.join("\n");
         });
         return 0;
@@ -244,8 +259,13 @@ async function waitFor(
 ): Promise<number> {
   const { timeoutMs } = line;
   const signal = timeoutMs === undefined ? new AbortController().signal : AbortSignal.timeout(timeoutMs);
-  const taskRun = await taskRuns.waitFinished(ref, signal).catch((error: unknown) => {
-    throw signal.aborted ? new TaskWaitTimeoutError(ref, timeoutMs ?? 0) : error;
+  const taskRun = await taskRuns.waitFinished(ref, signal).catch(async (error: unknown) => {
+    if (!signal.aborted) throw error;
+    const current = await taskRuns.get(ref).catch(() => undefined);
+    const state = current ? `: ${unfinishedState(current)}` : "";
+    throw new Error(
+      `TaskRun ${ref.namespace}/${ref.name} did not finish within ${(timeoutMs ?? 0) / 1000} s${state}`,
+    );
   });
   const phase = taskRun.status?.phase ?? "Unknown";
   const record = (await results.read(ref)) ?? null;
@@ -255,7 +275,9 @@ async function waitFor(
         ? ` output=${JSON.stringify(record.output)}`
         : record?.error
           ? ` ${record.error.type}: ${record.error.message}`
-          : "";
+          : results.unreadHint
+            ? ` (${results.unreadHint})`
+            : "";
     return `taskrun.tasks.synthetiq.io/${ref.name} ${phase}${detail}`;
   });
   return phase === "Succeeded" ? 0 : 1;

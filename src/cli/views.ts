@@ -23,6 +23,22 @@ export function matches(t: TaskRun, filter: ListFilter, now: Date): boolean {
   return ACTIVE.has(phase) && !dueLater;
 }
 
+/**
+ * Where a run stands that a wait gave up on. No status at all means no operator has seen it: most
+ * often one that does not watch this namespace.
+ */
+export function unfinishedState(t: TaskRun): string {
+  const phase = t.status?.phase;
+  if (!phase) {
+    return `no operator has recorded a status for it (is one running and watching namespace ${t.metadata.namespace}?)`;
+  }
+  const conditions = t.status?.conditions ?? [];
+  const why =
+    conditions.find((c) => c.type === "Admitted" && c.status === "False") ??
+    conditions.find((c) => c.type === "Succeeded" && c.message);
+  return why?.message ? `it is ${phase}: ${why.reason}: ${why.message}` : `it is ${phase}`;
+}
+
 /** "45s", "12m", "3h", "5d" (kubectl's AGE style, one unit). */
 export function shortDuration(ms: number): string {
   const s = Math.max(0, Math.floor(ms / 1000));
@@ -149,6 +165,16 @@ export function retryOf(failed: TaskRun): { ok: true; taskRun: TaskRun } | { ok:
   }
   if (failed.spec.schedule)
     return { ok: false, message: `TaskRun ${name} is a schedule; retry one of its runs instead` };
+  // Refused before any attempt (invalid input, unknown task): the same spec is refused the same way.
+  const input = failed.status?.conditions?.find((c) => c.type === "InputValid");
+  if (input?.status === "False") {
+    return {
+      ok: false,
+      message:
+        `TaskRun ${name} never started: ${input.message ?? input.reason}. A retry with the same task and ` +
+        `input would be refused the same way: submit it again with a corrected input (kubectl task submit ${failed.spec.task} --input ...)`,
+    };
+  }
   const { cancel: _c, runAt: _r, expiresAt: _e, schedule: _s, ...rest } = failed.spec;
   const idempotencyKey = failed.spec.idempotencyKey ?? failed.metadata.uid;
   const spec = idempotencyKey ? { ...rest, idempotencyKey } : rest;

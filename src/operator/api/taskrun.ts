@@ -228,8 +228,9 @@ export const taskRunCrd = {
     },
     { name: "Position", type: "integer", jsonPath: ".status.queuePosition", priority: 1 },
     { name: "Priority", type: "integer", jsonPath: ".spec.priority", priority: 1 },
-    { name: "Run-At", type: "date", jsonPath: ".spec.runAt", priority: 1 },
-    { name: "Next-Schedule", type: "date", jsonPath: ".status.nextScheduleTime", priority: 1 },
+    // Times, not "date" columns: kubectl shows a date column as an age, and a time ahead as <invalid>.
+    { name: "Run-At", type: "string", jsonPath: ".spec.runAt", priority: 1 },
+    { name: "Next-Schedule", type: "string", jsonPath: ".status.nextScheduleTime", priority: 1 },
     { name: "Result", type: "string", jsonPath: ".status.resultRef", priority: 1 },
   ],
 } as const;

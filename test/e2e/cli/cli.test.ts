@@ -8,19 +8,35 @@ import { describe, expect, inject, test } from "vitest";
 import { parse } from "yaml";
 import { RETRY_OF_ANNOTATION } from "../../../src/cli/views.ts";
 import type { TaskRun } from "../../../src/operator/api/taskrun.ts";
+import { useTestNamespace } from "../../harness/kube.ts";
 import { useOperator } from "../operator/helpers.ts";
 
 const suite = useOperator("e2e-cli");
 const BIN = join(import.meta.dirname, "../../../bin/kubectl-task");
 
-function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+/** A namespace no operator watches. */
+const unwatched = useTestNamespace("e2e-cli-unwatched");
+
+type Answer = { code: number; stdout: string; stderr: string };
+const cli = (...args: string[]) => cliIn(suite.namespace, args);
+
+function cliIn(
+  namespace: string,
+  args: string[],
+  redis: "with Redis" | "no Redis" = "with Redis",
+): Promise<Answer> {
+  const { REDIS_URL: _, ...env } = process.env;
   return new Promise((resolve) => {
     execFile(
       BIN,
-      ["--kubeconfig", inject("kubeconfigPath"), "-n", suite.namespace, ...args],
+      ["--kubeconfig", inject("kubeconfigPath"), "-n", namespace, ...args],
       {
         timeout: 150_000,
-        env: { ...process.env, REDIS_URL: inject("redisUrl"), RUNNER_ENABLE_TEST_TASKS: "1" },
+        env: {
+          ...env,
+          ...(redis === "with Redis" ? { REDIS_URL: inject("redisUrl") } : {}),
+          RUNNER_ENABLE_TEST_TASKS: "1",
+        },
       },
       (error, stdout, stderr) =>
         resolve({
@@ -36,7 +52,7 @@ function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr:
  * The TaskRun name a `submit` printed. A failed submit fails here with its own stderr: an unchecked
  * one gave an empty name, and the next command (`cancel ""`) failed instead, printing nothing.
  */
-function nameOf(submitted: { code: number; stdout: string; stderr: string }): string {
+function nameOf(submitted: Answer): string {
   const name = /taskrun\.tasks\.synthetiq\.io\/(\S+)/.exec(submitted.stdout)?.[1];
   if (submitted.code !== 0 || !name) {
     throw new Error(`submit failed (exit ${submitted.code}): ${submitted.stderr}${submitted.stdout}`);
@@ -91,6 +107,15 @@ describe("kubectl-task", () => {
     expect(again.stdout).toMatch(/ Succeeded output=\{"ok":true\}/);
     expect(again.code).toBe(0);
 
+    // No Redis given: the run is shown, and where its output would be, why it is not.
+    const noRedisGiven = await cliIn(suite.namespace, ["get", name], "no Redis");
+    expect(noRedisGiven.code).toBe(0);
+    expect(noRedisGiven.stdout).toContain("Output: result not read: set REDIS_URL or --redis-url");
+    const waitedNoRedis = await cliIn(suite.namespace, ["wait", name], "no Redis");
+    expect(waitedNoRedis.stdout).toContain(
+      `${name} Succeeded (result not read: set REDIS_URL or --redis-url`,
+    );
+
     // Redis unreachable: the TaskRun is still shown, with why the result is not, and no stack traces.
     const noRedis = await cli("get", name, "--redis-url", "redis://127.0.0.1:1");
     expect(noRedis.stderr).toBe("warning: result unavailable: Redis: connect ECONNREFUSED 127.0.0.1:1\n");
@@ -104,6 +129,31 @@ describe("kubectl-task", () => {
     expect(waited.stderr).toBe(`error: TaskRun ${suite.namespace}/no-such-run not found\n`);
     expect(waited.code).toBe(1);
     expect(Date.now() - started).toBeLessThan(10_000);
+  });
+
+  test("a wait that times out says where the run stands: here, that no operator watches its namespace", async () => {
+    const waited = await cliIn(unwatched.name, ["submit", "testing.noop", "--wait", "--timeout", "3"]);
+    expect(waited.code).toBe(1);
+    expect(waited.stderr).toMatch(
+      new RegExp(
+        `^error: TaskRun ${unwatched.name}/testing-noop-[a-z0-9]{5} did not finish within 3 s: no operator has recorded a status for it \\(is one running and watching namespace ${unwatched.name}\\?\\)\n$`,
+      ),
+    );
+  });
+
+  test("retry refuses a run that was refused for its input: the same input would be refused again", async () => {
+    await suite.client.create(`/apis/tasks.synthetiq.io/v1alpha1/namespaces/${suite.namespace}/taskruns`, {
+      apiVersion: "tasks.synthetiq.io/v1alpha1",
+      kind: "TaskRun",
+      metadata: { name: "bad-input" },
+      spec: { task: "email.send_welcome_email", input: { email: "nope" } },
+    });
+    expect((await cli("wait", "bad-input", "--timeout", "60")).code).toBe(1);
+    const refused = await cli("retry", "bad-input");
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain("error: TaskRun bad-input never started: ");
+    expect(refused.stderr).toContain("email");
+    expect(refused.stderr).toContain("submit it again with a corrected input");
   });
 
   test("a bad -o is refused before anything is created (exit 2)", async () => {

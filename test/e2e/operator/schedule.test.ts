@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import type { TaskRun } from "../../../src/operator/api/taskrun.ts";
 import type { CronJob } from "../../../src/operator/kube/objects.ts";
 import { slotChildName } from "../../../src/operator/naming.ts";
-import { waitFor } from "../../harness/kube.ts";
+import { kubectl, waitFor } from "../../harness/kube.ts";
 import { createTaskRun, getTaskRun, jobsOf, useOperator, waitForPhase } from "./helpers.ts";
 
 const suite = useOperator("op-sched");
@@ -69,6 +69,11 @@ describe.concurrent("scheduled TaskRuns", () => {
     expect(Date.parse(parent.status?.lastScheduleTime ?? "")).toBe(slots.at(-1)?.getTime());
     expect(Date.parse(parent.status?.nextScheduleTime ?? "")).toBeGreaterThan(slots.at(-1)!.getTime());
     expect(Date.parse(parent.status?.nextScheduleTime ?? "") % 60_000).toBe(0);
+    // kubectl shows when the next slot is, as a time (a "date" column showed a time ahead as <invalid>).
+    const wide = await kubectl(["get", "taskrun", "-n", namespace, "every-minute", "-o", "wide"]);
+    expect(wide.stdout).toMatch(/NEXT-SCHEDULE/);
+    expect(wide.stdout).toMatch(/\s\d{4}-\d\d-\d\dT\d\d:\d\d:00Z\s/);
+    expect(wide.stdout).not.toContain("<invalid>");
     // Finished slots' suspended Jobs are deleted, so Forbid lets the next slot start.
     const slotJobs = await client.list<{ items: unknown[] }>(`/apis/batch/v1/namespaces/${namespace}/jobs`, {
       labelSelector: "tasks.synthetiq.io/schedule=every-minute",

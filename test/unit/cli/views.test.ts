@@ -1,7 +1,13 @@
 // What the CLI derives from a TaskRun without asking the cluster: a retry's name (within the
 // 63 characters a TaskRun name may have, not growing retry after retry) and why a log has no pod.
 import { describe, expect, test } from "vitest";
-import { missingPod, RETRY_OF_ANNOTATION, retryGenerateName, retryOf } from "../../../src/cli/views.ts";
+import {
+  missingPod,
+  RETRY_OF_ANNOTATION,
+  retryGenerateName,
+  retryOf,
+  unfinishedState,
+} from "../../../src/cli/views.ts";
 import type { TaskRun } from "../../../src/operator/api/taskrun.ts";
 import { MAX_TASKRUN_NAME } from "../../../src/operator/naming.ts";
 
@@ -68,6 +74,110 @@ describe("retry names", () => {
 
   test("a name that only looks like a retry's keeps its ending when it was not made by retry", () => {
     expect(retryGenerateName(run("backup-r-abcde"))).toBe("backup-r-abcde-r-");
+  });
+});
+
+describe("what may be retried", () => {
+  test("a run refused for its input is not retried: the same input would be refused again", () => {
+    const refused = run("welcome-bad-input", {
+      phase: "Failed",
+      conditions: [
+        {
+          type: "InputValid",
+          status: "False",
+          reason: "InvalidInput",
+          message: "input is invalid: email: Invalid email address",
+          lastTransitionTime: "2026-11-25T06:00:00Z",
+        },
+      ],
+    });
+    const made = retryOf(refused);
+    expect(made.ok).toBe(false);
+    if (!made.ok) {
+      expect(made.message).toContain(
+        "TaskRun welcome-bad-input never started: input is invalid: email: Invalid email address",
+      );
+      expect(made.message).toContain("kubectl task submit testing.noop");
+    }
+  });
+
+  test("a run whose input was valid is retried with the same spec", () => {
+    const failed = run("welcome-1", {
+      phase: "Failed",
+      conditions: [
+        {
+          type: "InputValid",
+          status: "True",
+          reason: "Valid",
+          message: "ok",
+          lastTransitionTime: "2026-11-25T06:00:00Z",
+        },
+      ],
+    });
+    const made = retryOf(failed);
+    expect(made.ok && made.taskRun.spec).toMatchObject({ task: "testing.noop", input: {} });
+  });
+
+  test("a run still going, or a schedule, is not retried", () => {
+    expect(retryOf(run("busy", { phase: "Running" }))).toMatchObject({ ok: false });
+    expect(
+      retryOf({
+        ...run("nightly"),
+        spec: { task: "testing.noop", input: {}, schedule: { cron: "0 3 * * *" } },
+      }),
+    ).toMatchObject({
+      ok: false,
+    });
+  });
+});
+
+describe("where a run stands when a wait gives up", () => {
+  const at = "2026-11-25T06:00:00Z";
+  test("no status: no operator has seen it, most likely none watches its namespace", () => {
+    expect(unfinishedState(run("r", {}))).toBe(
+      "no operator has recorded a status for it (is one running and watching namespace apps?)",
+    );
+  });
+
+  test("held by its queue: the Admitted condition says why", () => {
+    const waiting = run("r", {
+      phase: "Waiting",
+      conditions: [
+        {
+          type: "Admitted",
+          status: "False",
+          reason: "QueueFull",
+          message: "queue exports runs 3 of 3",
+          lastTransitionTime: at,
+        },
+        {
+          type: "Succeeded",
+          status: "Unknown",
+          reason: "Waiting",
+          message: "waiting for its queue",
+          lastTransitionTime: at,
+        },
+      ],
+    });
+    expect(unfinishedState(waiting)).toBe("it is Waiting: QueueFull: queue exports runs 3 of 3");
+  });
+
+  test("running: the Succeeded condition says why it has not finished", () => {
+    const stuck = run("r", {
+      phase: "Running",
+      conditions: [
+        { type: "Admitted", status: "True", reason: "Admitted", message: "started", lastTransitionTime: at },
+        {
+          type: "Succeeded",
+          status: "Unknown",
+          reason: "Unschedulable",
+          message: "pod r-a1-x cannot be scheduled",
+          lastTransitionTime: at,
+        },
+      ],
+    });
+    expect(unfinishedState(stuck)).toBe("it is Running: Unschedulable: pod r-a1-x cannot be scheduled");
+    expect(unfinishedState(run("r", { phase: "Running" }))).toBe("it is Running");
   });
 });
 
