@@ -1,6 +1,7 @@
 // One attempt of one task, shared by the entrypoint and the in-process test runner: record the
 // start, read and validate the input, run with a context, enforce the soft time limit, then write
 // the final record. Returns the record and the exit code it means; never throws.
+import { readFileSync } from "node:fs";
 import type { ZodType } from "zod";
 import type { RunEnvironment } from "../config.ts";
 import {
@@ -16,6 +17,19 @@ import { createLogger, type LineWriter, stdoutWriter } from "./logger.ts";
 import { createRedactor, secretValuesOf } from "./redact.ts";
 import type { RunnerServices } from "./services.ts";
 import { PermanentError, type TaskContext, type TaskDefinition } from "./task.ts";
+
+/**
+ * This process's peak RSS: VmHWM where /proc has it. Linux's ru_maxrss (process.resourceUsage)
+ * also keeps what the parent held when it forked this process, so a runner started by a large
+ * process (a node agent, a test runner) would report that as its own peak.
+ */
+export function peakRssBytes(): number {
+  try {
+    const kb = /^VmHWM:\s+(\d+) kB$/m.exec(readFileSync("/proc/self/status", "utf8"))?.[1];
+    if (kb) return Number(kb) * 1024;
+  } catch {}
+  return process.resourceUsage().maxRSS * 1024;
+}
 
 export interface AttemptIdentity {
   taskRun: RunEnvironment["taskRun"];
@@ -134,7 +148,7 @@ export async function runAttempt(options: AttemptOptions): Promise<AttemptOutcom
       exitCode,
       ...(final.error ? { error: final.error } : {}),
       durationMs: Date.parse(final.finishedAt ?? "") - Date.parse(final.startedAt),
-      maxRssBytes: process.resourceUsage().maxRSS * 1024,
+      maxRssBytes: peakRssBytes(),
     });
     return { record: final, exitCode };
   };
