@@ -41,6 +41,11 @@ export const operatorConfigSchema = z.object({
     extraEnv: z.record(z.string(), z.string()).default({}),
     /** Seconds between the soft timeout and the hard kill when only a soft timeout is set. */
     softToHardGraceSeconds: z.coerce.number().int().min(1).default(30),
+    /**
+     * Mount the pod's ServiceAccount token in runner pods. Runners never call the Kubernetes API:
+     * off unless a workload identity needs the token (the chart's runner.serviceAccount.automountToken).
+     */
+    automountServiceAccountToken: z.boolean().default(false),
   }),
   leaderElection: z.object({
     enabled: z.boolean().default(true),
@@ -87,6 +92,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv): OperatorConfig {
       resultTtlSeconds: env.RESULT_TTL_SECONDS || undefined,
       extraEnv,
       softToHardGraceSeconds: env.OPERATOR_SOFT_TO_HARD_GRACE_SECONDS || undefined,
+      automountServiceAccountToken: bool(env.OPERATOR_RUNNER_AUTOMOUNT_SERVICE_ACCOUNT_TOKEN),
     },
     leaderElection: {
       enabled: bool(env.OPERATOR_LEADER_ELECTION),
@@ -123,6 +129,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv): OperatorConfig {
 /** The env var behind each config path, so that errors name what the operator's deployer must fix. */
 const ENV_NAMES: Record<string, string> = {
   "kube.kubeconfig": "KUBECONFIG",
+  "runner.automountServiceAccountToken": "OPERATOR_RUNNER_AUTOMOUNT_SERVICE_ACCOUNT_TOKEN",
   "kube.namespaces": "OPERATOR_NAMESPACES",
   "runner.image": "OPERATOR_RUNNER_IMAGE",
   "runner.imagePullPolicy": "OPERATOR_RUNNER_IMAGE_PULL_POLICY",

@@ -158,13 +158,17 @@ function parseOrExplain<S extends z.ZodType>(
   throw new ConfigError(`invalid runner configuration: ${problems.join("; ")}`);
 }
 
+/** Read when a setting's own variable is unset: S3 is in the deployment's AWS region unless told otherwise. */
+const ENV_FALLBACKS: Partial<Record<string, string>> = { "artifacts.s3Region": "AWS_REGION" };
+
 export function readRunnerConfig(env: Env): RunnerConfig {
   const raw: Record<string, Record<string, string>> = Object.fromEntries(
     Object.keys(runnerConfigSchema.shape).map((section) => [section, {}]),
   );
   for (const [path, name] of Object.entries(ENV_NAMES)) {
     const [section = "", key = ""] = path.split(".");
-    const value = setting(env, name);
+    const fallback = ENV_FALLBACKS[path];
+    const value = setting(env, name) ?? (fallback === undefined ? undefined : setting(env, fallback));
     if (value !== undefined && raw[section]) raw[section][key] = value;
   }
   return parseOrExplain(runnerConfigSchema, raw, envNameOf);

@@ -179,7 +179,7 @@ export function buildJob({
           ...(pod?.nodeSelector ? { nodeSelector: pod.nodeSelector } : {}),
           ...(pod?.priorityClassName ? { priorityClassName: pod.priorityClassName } : {}),
           ...(pod?.schedulerName ? { schedulerName: pod.schedulerName } : {}),
-          automountServiceAccountToken: false,
+          automountServiceAccountToken: runner.automountServiceAccountToken,
           enableServiceLinks: false,
           securityContext: {
             runAsNonRoot: true,

@@ -6,8 +6,10 @@ import { describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
 import { entryPath } from "../../../scripts/build.ts";
 import { taskQueueSpec } from "../../../src/operator/api/taskqueue.ts";
-import { taskRunSpec } from "../../../src/operator/api/taskrun.ts";
-import { operatorConfigSchema } from "../../../src/operator/config.ts";
+import { type TaskRun, taskRunSpec } from "../../../src/operator/api/taskrun.ts";
+import { configFromEnv, operatorConfigSchema } from "../../../src/operator/config.ts";
+import { buildJob } from "../../../src/operator/resources/job.ts";
+import { readRunnerConfig } from "../../../src/runners/config.ts";
 import { K8S_VERSION, REPO_ROOT } from "../../cluster/layout.ts";
 import {
   CHART_DIR,
@@ -95,6 +97,8 @@ describe("helm template with the default values", () => {
   it("gives the runners their own service account without an API token", () => {
     const runnerAccount = findManifest(manifests, "ServiceAccount", "-runner");
     expect(runnerAccount.automountServiceAccountToken).toBe(false);
+    expect(runnerAccount.imagePullSecrets).toBeUndefined();
+    expect(operatorEnv(manifests).OPERATOR_RUNNER_AUTOMOUNT_SERVICE_ACCOUNT_TOKEN).toBeUndefined();
     for (const queue of manifests.filter((m) => m.kind === "TaskQueue")) {
       expect(queue.spec.defaults.pod.serviceAccountName).toBe(runnerAccount.metadata.name);
     }
@@ -268,6 +272,49 @@ describe("helm template with production-like values", () => {
     expect(
       Object.keys(env).filter((name) => credential.test(name) && name !== "OPERATOR_REDIS_PASSWORD_SECRET"),
     ).toEqual([]);
+  });
+
+  it("puts S3 in aws.region: the runners read it from the AWS_REGION the chart gives them", () => {
+    const env = operatorEnv(manifests);
+    const runnerEnv = Object.fromEntries(
+      Object.entries(env)
+        .filter(([name]) => name.startsWith("OPERATOR_RUNNER_ENV_"))
+        .map(([name, value]) => [name.slice("OPERATOR_RUNNER_ENV_".length), value]),
+    );
+    expect(readRunnerConfig(runnerEnv).artifacts).toMatchObject({
+      s3Bucket: "cdp-artifacts",
+      s3Region: "eu-west-1",
+    });
+  });
+
+  it("gives runner pods the image pull secrets, and their token when asked, through the runner ServiceAccount", () => {
+    const withPullSecret = renderChart({
+      imagePullSecrets: [{ name: "regcred" }],
+      runner: { serviceAccount: { automountToken: true } },
+    });
+    const account = findManifest(withPullSecret, "ServiceAccount", "-runner");
+    expect(account.imagePullSecrets).toEqual([{ name: "regcred" }]);
+    expect(account.automountServiceAccountToken).toBe(true);
+    // The operator is told, and its runner pods mount the token (the pod's setting wins over the account's).
+    const env = operatorEnv(withPullSecret);
+    expect(env.OPERATOR_RUNNER_AUTOMOUNT_SERVICE_ACCOUNT_TOKEN).toBe("true");
+    const config = configFromEnv({ ...env, OPERATOR_IDENTITY: "test" } as NodeJS.ProcessEnv);
+    const run: TaskRun = {
+      apiVersion: "tasks.synthetiq.io/v1alpha1",
+      kind: "TaskRun",
+      metadata: { name: "r", namespace: "tasks", uid: "u" },
+      spec: { task: "testing.noop", input: {} },
+    };
+    const job = buildJob({
+      run,
+      attempt: 1,
+      maxAttempts: 1,
+      queue: "emails",
+      timeouts: { hardSeconds: 60, softSeconds: undefined },
+      image: config.runner.image,
+      runner: config.runner,
+    });
+    expect(job.spec.template.spec.automountServiceAccountToken).toBe(true);
   });
 
   it("runs two operator replicas with leader election and the chosen image tag", () => {

@@ -35,6 +35,7 @@ describe("the Job of an attempt", () => {
       RESULT_TTL_SECONDS: "86400",
       REDIS_PASSWORD: { secretKeyRef: { name: "redis", key: "password" } },
     });
+    expect(build().spec.template.spec.automountServiceAccountToken).toBe(false);
     expect(build().spec.template.spec.containers[0]!.command).toEqual(RUNNER_COMMAND);
     // The same runner the image's ENTRYPOINT and the local cluster's node start (test/unit/chart/dockerfile.test.ts).
     expect(RUNNER_COMMAND).toEqual(["node", entryPath("runner")]);

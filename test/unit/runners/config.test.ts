@@ -135,4 +135,13 @@ describe("sections of other task families", () => {
     const config = readRunnerConfig({ ARTIFACTS_S3_BUCKET: "models", ARTIFACTS_S3_FORCE_PATH_STYLE: "true" });
     expect(config.artifacts).toMatchObject({ s3Bucket: "models", s3ForcePathStyle: true });
   });
+
+  it("put S3 in the deployment's AWS region (AWS_REGION, as the chart's aws.region sets it) unless ARTIFACTS_S3_REGION says otherwise", () => {
+    expect(readRunnerConfig({}).artifacts.s3Region).toBe("us-east-1");
+    expect(readRunnerConfig({ AWS_REGION: "eu-west-1" }).artifacts.s3Region).toBe("eu-west-1");
+    expect(readRunnerConfig({ AWS_REGION: "eu-west-1" }).ecr.region).toBe("eu-west-1");
+    const both = readRunnerConfig({ AWS_REGION: "eu-west-1", ARTIFACTS_S3_REGION: "eu-central-1" });
+    expect(both.artifacts.s3Region).toBe("eu-central-1");
+    expect(both.ecr.region).toBe("eu-west-1");
+  });
 });
