@@ -23,7 +23,7 @@ export const DEFAULT_RETRY: EffectiveRetry = {
   backoff: { initialSeconds: 60, factor: 2, maxSeconds: 3600, jitter: 0.2 },
 };
 
-/** Field by field: the first layer that sets a value wins (TaskRun, then queue, then task). */
+/** Field by field: the first layer that sets a value wins (the caller's order: TaskRun, then task, then queue defaults). */
 export function effectiveRetry(...layers: Array<RetryPolicySpec | undefined>): EffectiveRetry {
   const pick = <K extends keyof Backoff>(key: K): Backoff[K] => {
     for (const layer of layers) {

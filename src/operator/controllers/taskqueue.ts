@@ -25,6 +25,18 @@ import { setCondition } from "../status.ts";
 const BASE = `/apis/${GROUP}/${VERSION}`;
 const DEFAULT_POLLING_SECONDS = 15;
 
+const WAITING_REASONS = ["QueueFull", "RateLimited"] as const;
+
+/** What one TaskQueue adds to its queue's series. */
+interface QueueFigures {
+  pending: number;
+  running: number;
+  oldest: number;
+  waiting: Record<(typeof WAITING_REASONS)[number], number>;
+  /** Infinity: no limit. */
+  concurrency: number;
+}
+
 export interface TaskQueue extends KubeObject {
   spec: TaskQueueSpec;
   status?: TaskQueueStatus;
@@ -86,7 +98,8 @@ export class TaskQueueController implements AdmissionGate {
   /** Keys of Jobs released by this process that the cache may still show suspended. */
   private readonly released = new Set<string>();
   private readonly scalers = new Map<string, Scaler>();
-  private readonly aggregates = new Map<string, { pending: number; running: number; oldest: number }>();
+  /** Per TaskQueue (namespace/name), what its queue's series add up from. */
+  private readonly aggregates = new Map<string, QueueFigures>();
   private readonly deps: TaskQueueControllerDeps;
   private readonly now: () => Date;
   private timer: NodeJS.Timeout | undefined;
@@ -342,22 +355,32 @@ export class TaskQueueController implements AdmissionGate {
       pending: view.waiting.length + view.admitted,
       running: view.running,
       oldest: view.oldestWaitingSince === undefined ? 0 : Math.max(0, now - view.oldestWaitingSince) / 1000,
+      waiting: Object.fromEntries(
+        WAITING_REASONS.map((reason) => [reason, waiting.filter((w) => w.reason === reason).length]),
+      ) as QueueFigures["waiting"],
+      concurrency,
     });
     // One series per queue name: queues of the same name in several namespaces add up.
     const same = [...this.aggregates].filter(([k]) => k.endsWith(`/${queue}`)).map(([, a]) => a);
+    const sum = (of: (a: QueueFigures) => number) => same.reduce((s, a) => s + of(a), 0);
     m.pending.set(
       { queue },
-      same.reduce((s, a) => s + a.pending, 0),
+      sum((a) => a.pending),
     );
     m.running.set(
       { queue },
-      same.reduce((s, a) => s + a.running, 0),
+      sum((a) => a.running),
     );
     m.oldestWaiting.set({ queue }, Math.max(0, ...same.map((a) => a.oldest)));
-    for (const reason of ["QueueFull", "RateLimited"]) {
-      m.waiting.set({ queue, reason }, waiting.filter((w) => w.reason === reason).length);
-    }
-    if (Number.isFinite(concurrency)) m.concurrency.set({ queue }, concurrency);
+    for (const reason of WAITING_REASONS)
+      m.waiting.set(
+        { queue, reason },
+        sum((a) => a.waiting[reason]),
+      );
+    // Unlimited anywhere: no bound to show.
+    const total = sum((a) => a.concurrency);
+    if (Number.isFinite(total)) m.concurrency.set({ queue }, total);
+    else m.concurrency.remove({ queue });
   }
 
   private forgetMetrics(key: string, queue: string) {
@@ -366,7 +389,7 @@ export class TaskQueueController implements AdmissionGate {
     if ([...this.aggregates.keys()].some((k) => k.endsWith(`/${queue}`))) return;
     const m = this.deps.metrics;
     for (const g of [m.pending, m.running, m.oldestWaiting, m.concurrency]) g.remove({ queue });
-    for (const reason of ["QueueFull", "RateLimited"]) m.waiting.remove({ queue, reason });
+    for (const reason of WAITING_REASONS) m.waiting.remove({ queue, reason });
   }
 
   /** Starts the evaluations that are due; each ends by requeueing its queue's key. */

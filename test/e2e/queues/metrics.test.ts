@@ -1,0 +1,58 @@
+// End to end on the local cluster: a queue's metrics when TaskQueues of the same name live in two
+// namespaces the operator watches. Each queue series is one per queue name, so what both hold adds
+// up: runs waiting for a free slot and the concurrency allowed.
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import type { KubeClient } from "../../../src/operator/kube/client.ts";
+import { useTestNamespace, waitFor } from "../../harness/kube.ts";
+import { type RunningOperator, startOperator } from "../../harness/operator.ts";
+import { api, applyCrds } from "../operator/helpers.ts";
+import { createTaskQueue, submitBurst } from "./helpers.ts";
+
+const first = useTestNamespace("q-metrics-a");
+const second = useTestNamespace("q-metrics-b");
+let client: KubeClient;
+let operator: RunningOperator;
+
+beforeAll(async () => {
+  client = api();
+  await applyCrds(client);
+  operator = await startOperator({
+    kubeconfigPath: inject("kubeconfigPath"),
+    redisUrl: inject("redisUrl"),
+    namespace: first.name,
+    env: { OPERATOR_NAMESPACES: `${first.name},${second.name}` },
+  });
+});
+
+afterAll(async () => {
+  await operator?.stop();
+  client?.close();
+});
+
+describe("queue metrics across namespaces", () => {
+  it("add up what the TaskQueues of one name hold in each namespace: waiting runs and concurrency", async () => {
+    for (const namespace of [first.name, second.name]) {
+      await createTaskQueue(client, namespace, "shared", { concurrency: { min: 1, max: 1 } });
+      await submitBurst(client, namespace, "slow", 3, {
+        task: "testing.sleep",
+        input: { seconds: 120 },
+        queue: "shared",
+      });
+    }
+    // One slot each: one run admitted per namespace, two waiting per namespace.
+    const series = async () => ({
+      queueFull: await operator.metric("synthetiq_queue_waiting_jobs", {
+        queue: "shared",
+        reason: "QueueFull",
+      }),
+      concurrency: await operator.metric("synthetiq_queue_concurrency", { queue: "shared" }),
+    });
+    const figures = await waitFor(
+      "both namespaces' waiting runs in the queue's series",
+      series,
+      (f) => f.queueFull === 4 && f.concurrency === 2,
+      90_000,
+    );
+    expect(figures).toEqual({ queueFull: 4, concurrency: 2 });
+  });
+});
