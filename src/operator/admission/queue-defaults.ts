@@ -6,6 +6,16 @@ import type { TaskQueueSpec } from "../api/taskqueue.ts";
 
 export type QueueDefaults = NonNullable<TaskQueueSpec["defaults"]>;
 
+/**
+ * What a TaskQueue gives its runs: its spec.defaults, with its spec.priorityClassName as the pods'
+ * priority class unless defaults.pod names one.
+ */
+export function queueDefaults(spec: TaskQueueSpec): QueueDefaults | undefined {
+  const { defaults, priorityClassName } = spec;
+  if (!priorityClassName || defaults?.pod?.priorityClassName) return defaults;
+  return { ...defaults, pod: { ...defaults?.pod, priorityClassName } };
+}
+
 /** The run's pod overrides over the queue's: a field the run sets replaces the queue's whole field. */
 export function mergePodOverrides(
   run: PodOverrides | undefined,

@@ -2,10 +2,12 @@
 // queue serializes its admission, so two TaskRuns can never take the last slot at once. Counts come
 // from the cluster's Jobs (informer cache); the token bucket is persisted in the TaskQueue's status
 // before any Job is released, so neither a restart nor a new leader hands out a fresh burst.
+
 import { isDeepStrictEqual } from "node:util";
 import { decideAdmission, type Waiting } from "../admission/admit.ts";
 import type { AdmissionGate } from "../admission/gate.ts";
 import type { QueueMetrics } from "../admission/metrics.ts";
+import { queueDefaults } from "../admission/queue-defaults.ts";
 import { QUEUE_ANNOTATIONS, viewOf } from "../admission/queue-view.ts";
 import type { BucketState, RateLimit } from "../admission/token-bucket.ts";
 import { GROUP, LABELS, VERSION } from "../api/common.ts";
@@ -169,7 +171,8 @@ export class TaskQueueController implements AdmissionGate {
   }
 
   defaultsOf(namespace: string, queue: string) {
-    return this.taskQueue(namespace, queue)?.spec.defaults;
+    const tq = this.taskQueue(namespace, queue);
+    return tq ? queueDefaults(tq.spec) : undefined;
   }
 
   waitingOf(namespace: string, queue: string, job: string): Waiting | undefined {

@@ -54,4 +54,34 @@ describe("TaskQueue defaults", () => {
     expect(plain?.spec?.activeDeadlineSeconds).toBe(120);
     expect(own?.spec?.activeDeadlineSeconds).toBe(45);
   }, 180_000);
+
+  it("the queue's priorityClassName is its runs' pods' priority class, and the pods run with it", async () => {
+    const { client, namespace } = suite;
+    const priorityClass = `${namespace}-low`;
+    await client.create("/apis/scheduling.k8s.io/v1/priorityclasses", {
+      apiVersion: "scheduling.k8s.io/v1",
+      kind: "PriorityClass",
+      metadata: { name: priorityClass },
+      value: 10,
+      description: "e2e: a TaskQueue's priority class",
+    });
+    try {
+      await createTaskQueue(client, namespace, "low", {
+        priorityClassName: priorityClass,
+        concurrency: { min: 1, max: 2 },
+      });
+      await createTaskRun(client, namespace, "low-run", { task: "testing.noop", input: {}, queue: "low" });
+      const run = await waitForPhase(client, namespace, "low-run", ["Succeeded", "Failed"]);
+      expect(run.status?.phase).toBe("Succeeded");
+      const [job] = await jobsOf(client, namespace, "low-run");
+      const podSpec = (job?.spec?.template as { spec: { priorityClassName?: string } } | undefined)?.spec;
+      expect(podSpec?.priorityClassName).toBe(priorityClass);
+      const pods = await client.list<{
+        items: Array<{ spec: { priority?: number; priorityClassName?: string } }>;
+      }>(`/api/v1/namespaces/${namespace}/pods`, { labelSelector: "tasks.synthetiq.io/taskrun=low-run" });
+      expect(pods.items[0]?.spec).toMatchObject({ priorityClassName: priorityClass, priority: 10 });
+    } finally {
+      await client.delete(`/apis/scheduling.k8s.io/v1/priorityclasses/${priorityClass}`);
+    }
+  }, 180_000);
 });

@@ -1,7 +1,11 @@
 // What a governed queue changes in an attempt's Job: suspended with the ordering annotations, and
 // the queue's spec.defaults (pod, env references) under the run's own fields.
 import { describe, expect, it } from "vitest";
-import { mergePodOverrides, queueEnv } from "../../../src/operator/admission/queue-defaults.ts";
+import {
+  mergePodOverrides,
+  queueDefaults,
+  queueEnv,
+} from "../../../src/operator/admission/queue-defaults.ts";
 import { QUEUE_ANNOTATIONS, queueAnnotations } from "../../../src/operator/admission/queue-view.ts";
 import { operatorConfigSchema } from "../../../src/operator/config.ts";
 import { buildJob } from "../../../src/operator/resources/job.ts";
@@ -62,6 +66,32 @@ describe("an attempt Job of a governed queue", () => {
     expect(env.filter((e) => e.name === "SMTP_HOST")).toEqual([
       { name: "SMTP_HOST", value: "from-operator" },
     ]);
+  });
+});
+
+describe("the queue's priority class", () => {
+  it("becomes its runs' pods' priority class unless the queue's defaults.pod names one", () => {
+    expect(queueDefaults({ priorityClassName: "batch-low" })).toEqual({
+      pod: { priorityClassName: "batch-low" },
+    });
+    expect(
+      queueDefaults({
+        priorityClassName: "batch-low",
+        defaults: { image: "img", pod: { serviceAccountName: "runner" } },
+      }),
+    ).toEqual({ image: "img", pod: { serviceAccountName: "runner", priorityClassName: "batch-low" } });
+    expect(
+      queueDefaults({ priorityClassName: "batch-low", defaults: { pod: { priorityClassName: "urgent" } } }),
+    ).toEqual({ pod: { priorityClassName: "urgent" } });
+    expect(queueDefaults({ defaults: { image: "img" } })).toEqual({ image: "img" });
+    expect(queueDefaults({})).toBeUndefined();
+    // A run's own pod.priorityClassName still wins over the queue's.
+    expect(
+      mergePodOverrides(
+        { priorityClassName: "mine" },
+        queueDefaults({ priorityClassName: "batch-low" })?.pod,
+      ),
+    ).toEqual({ priorityClassName: "mine" });
   });
 });
 
