@@ -58,7 +58,7 @@ const api = await startTaskApi(
     rateBurst: 100,
     authCacheSeconds: 10,
   },
-  tasks,
+  { tasks },
 );
 try {
   await core.createNamespacedServiceAccount({ namespace, body: { metadata: { name: "bench" } } });

@@ -164,6 +164,9 @@ async function up() {
   );
   line(`  open http://127.0.0.1:${state.ports.prometheus}/graph?g0.expr=synthetiq_taskruns_finished_total`);
   line("  less docs/migrating-from-celery.md              # .delay(), AsyncResult, beat, Flower, ...");
+  line(
+    "  less docs/http-api.md   # the HTTP API for the Python backend: here on http://127.0.0.1:8081 (pods share the host's ports)",
+  );
   line("  bash scripts/dev.sh demo down                   # stop everything");
   const failed = results.filter((r) => r.phase !== "Succeeded");
   heading(

@@ -24,6 +24,8 @@ export interface AccessReview {
   /** The caller a bearer token belongs to, or null when the token is not valid. */
   authenticate(token: string): Promise<Caller | null>;
   authorize(caller: Caller, action: TaskRunAction): Promise<boolean>;
+  /** Whether a recent review found this token valid (no review needed to trust it again). */
+  knownGood?(token: string): boolean;
 }
 
 /** A small time-bounded cache of review answers, keyed by a hash, bounded in size. */
@@ -34,6 +36,11 @@ class AnswerCache<T> {
   constructor(ttlMs: number, max = 5_000) {
     this.#ttlMs = ttlMs;
     this.#max = max;
+  }
+  /** The answer held for `key`, while it is fresh. */
+  peek(key: string): T | undefined {
+    const hit = this.#entries.get(key);
+    return hit && hit.until > Date.now() ? hit.value : undefined;
   }
   async get(key: string, compute: () => Promise<T>): Promise<T> {
     const now = Date.now();
@@ -57,6 +64,7 @@ export function kubeAccessReview(kc: KubeConfig, cacheSeconds = 10): AccessRevie
   const tokens = new AnswerCache<Caller | null>(cacheSeconds * 1000);
   const decisions = new AnswerCache<boolean>(cacheSeconds * 1000);
   return {
+    knownGood: (token) => Boolean(tokens.peek(digest(token))),
     authenticate: (token) =>
       tokens.get(digest(token), async () => {
         const review = await authn.createTokenReview({ body: { spec: { token } } });

@@ -24,13 +24,19 @@ const json = (schemaObject: Json, description: string) => ({
   content: { "application/json": { schema: schemaObject } },
 });
 const problem = (description: string) => json(ref("Problem"), description);
-const bearerErrors = {
+/** What any /v1 call may answer: authentication, the rate limits, a Kubernetes API that failed. */
+const callErrors = {
   "401": problem("no bearer token, or the token is not valid (TokenReview)"),
-  "403": problem("the caller may not do this on taskruns in this namespace (SubjectAccessReview)"),
   "429": {
-    ...problem("too many requests from this client"),
+    ...problem("too many requests from this caller, or too many invalid tokens from this address"),
     headers: { "Retry-After": { schema: { type: "integer" }, description: "seconds to wait" } },
   },
+  "502": problem("the Kubernetes API (or Redis) could not complete the request"),
+};
+/** And for calls on taskruns, which the caller's RBAC decides. */
+const bearerErrors = {
+  ...callErrors,
+  "403": problem("the caller may not do this on taskruns in this namespace (SubjectAccessReview)"),
 };
 
 function submitPath(definition: TaskDefinition): Json {
@@ -69,7 +75,10 @@ function submitPath(definition: TaskDefinition): Json {
       },
       responses: {
         "201": json(ref("Submitted"), "the TaskRun was created"),
-        "200": json(ref("Submitted"), "an earlier request with the same Idempotency-Key and input"),
+        "200": json(
+          ref("Submitted"),
+          "an earlier request with the same Idempotency-Key, task and input (its options stand: a repeat's are not applied)",
+        ),
         "400": problem("every bad field of the input or the options"),
         "404": problem("unknown task"),
         "409": problem("the Idempotency-Key was used before with a different input"),
@@ -102,6 +111,7 @@ export function openApiDocument(tasks: ReadonlyMap<string, TaskDefinition>, serv
       ],
       responses: {
         "200": json(ref("TaskRun"), "the TaskRun"),
+        "400": problem("?wait= is not an integer from 0 to 60"),
         "404": problem("no such TaskRun"),
         ...bearerErrors,
       },
@@ -112,6 +122,7 @@ export function openApiDocument(tasks: ReadonlyMap<string, TaskDefinition>, serv
       responses: {
         "202": json(ref("Cancelled"), "cancel requested"),
         "404": problem("no such TaskRun"),
+        "409": problem("the run has already ended (AlreadyFinished): nothing to cancel"),
         ...bearerErrors,
       },
     },
@@ -133,7 +144,7 @@ export function openApiDocument(tasks: ReadonlyMap<string, TaskDefinition>, serv
         get: {
           operationId: "list_tasks",
           summary: "The task catalogue, with each task's input and output JSON Schema",
-          responses: { "200": json({ type: "object" }, "the catalogue"), ...bearerErrors },
+          responses: { "200": json({ type: "object" }, "the catalogue"), ...callErrors },
         },
       },
       ...Object.fromEntries(sorted.map((d) => [`/v1/tasks/${d.name}`, submitPath(d)])),

@@ -20,6 +20,17 @@ export class TokenBuckets {
     this.#maxClients = maxClients;
   }
 
+  /** Whether `client` has a token at time `nowMs`, without taking it. */
+  peek(client: string, nowMs: number): RateDecision {
+    const bucket = this.#buckets.get(client);
+    if (!bucket) return { allowed: true };
+    const { perSecond, burst } = this.#limit;
+    const tokens = Math.min(burst, bucket.tokens + ((nowMs - bucket.at) / 1000) * perSecond);
+    return tokens >= 1
+      ? { allowed: true }
+      : { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil((1 - tokens) / perSecond)) };
+  }
+
   /** Takes one token from `client`'s bucket at time `nowMs`. */
   take(client: string, nowMs: number): RateDecision {
     const { perSecond, burst } = this.#limit;

@@ -20,8 +20,9 @@ import { inputProblems } from "../../sdk/submission.ts";
 import { submitTask } from "../../sdk/submit.ts";
 import type { TaskRunApi } from "../../sdk/taskruns.ts";
 import { GROUP } from "../api/common.ts";
-import type { TaskRun } from "../api/taskrun.ts";
+import { FINISHED_PHASES, type TaskRun } from "../api/taskrun.ts";
 import { KubeApiError } from "../kube/errors.ts";
+import type { Logger } from "../log.ts";
 import type { AccessReview, Caller, TaskRunAction } from "./access.ts";
 import { openApiDocument } from "./openapi.ts";
 import { type RateLimit, TokenBuckets } from "./rate-limit.ts";
@@ -42,8 +43,16 @@ export interface TaskApiDeps {
   /** Largest accepted JSON body in bytes (default 256 KiB; inline input itself is capped at 64 KiB). */
   bodyLimitBytes?: number;
   rateLimit?: RateLimit;
+  /** One line per request (method, path, status, time, caller; never a token), and why for a 5xx. */
+  log?: Logger;
   now?: () => Date;
 }
+
+/**
+ * Bad tokens a client address may send: each costs a TokenReview on the API server. Past this, a
+ * token not already known good is refused with 429 before any review.
+ */
+export const FAILED_AUTH_LIMIT: RateLimit = { perSecond: 1, burst: 10 };
 
 class HttpProblem extends Error {
   readonly status: number;
@@ -76,10 +85,16 @@ function problemOf(error: unknown): HttpProblem {
     return new HttpProblem(409, "IdempotencyConflict", error.message);
   const body = error as { type?: string; status?: number; message?: string };
   if (body.type === "entity.too.large") {
-    return new HttpProblem(413, "PayloadTooLarge", `request body over the ${body.message ?? "size"} limit`);
+    const { length, limit } = error as { length?: number; limit?: number };
+    return new HttpProblem(
+      413,
+      "PayloadTooLarge",
+      `the request body${length === undefined ? "" : ` (${length} bytes)`} is over the limit of ${limit} bytes`,
+    );
   }
+  // Also a body that is JSON but not an object or array, such as "x" (strict parsing).
   if (body.type === "entity.parse.failed")
-    return new HttpProblem(400, "InvalidJson", `request body is not JSON: ${body.message}`);
+    return new HttpProblem(400, "InvalidJson", `the request body must be a JSON object: ${body.message}`);
   if (body.type === "charset.unsupported" || body.type === "encoding.unsupported")
     return new HttpProblem(415, "UnsupportedMediaType", `request body: ${body.message}`);
   if (error instanceof KubeApiError && (error.status === 400 || error.status === 422)) {
@@ -146,6 +161,7 @@ function publicTaskRun(taskRun: TaskRun, result: unknown) {
 export function createTaskApiRouter(deps: TaskApiDeps): Router {
   const router = express.Router();
   const buckets = deps.rateLimit ? new TokenBuckets(deps.rateLimit) : undefined;
+  const failedAuth = new TokenBuckets(FAILED_AUTH_LIMIT);
   const catalogue = [...deps.tasks.values()].map(catalogueEntry).sort((a, b) => a.name.localeCompare(b.name));
   const openapi = openApiDocument(deps.tasks);
   const callers = new WeakMap<Request, Caller>();
@@ -158,10 +174,25 @@ export function createTaskApiRouter(deps: TaskApiDeps): Router {
         "Unauthorized",
         "an Authorization: Bearer <kubernetes token> header is required",
       );
+    const nowMs = (deps.now?.() ?? new Date()).getTime();
+    const address = req.socket.remoteAddress ?? "unknown";
+    if (!deps.access.knownGood?.(token)) {
+      const spent = failedAuth.peek(address, nowMs);
+      if (!spent.allowed) {
+        throw new HttpProblem(
+          429,
+          "TooManyRequests",
+          `too many invalid tokens from ${address}: ${FAILED_AUTH_LIMIT.perSecond}/s allowed, retry later`,
+          { headers: { "Retry-After": String(spent.retryAfterSeconds) } },
+        );
+      }
+    }
     const caller = await deps.access.authenticate(token);
-    if (!caller)
+    if (!caller) {
+      failedAuth.take(address, nowMs);
       throw new HttpProblem(401, "Unauthorized", "the bearer token is not valid (TokenReview refused it)");
-    const decision = buckets?.take(caller.username, (deps.now?.() ?? new Date()).getTime());
+    }
+    const decision = buckets?.take(caller.username, nowMs);
     if (decision && !decision.allowed) {
       throw new HttpProblem(
         429,
@@ -186,6 +217,24 @@ export function createTaskApiRouter(deps: TaskApiDeps): Router {
   };
 
   const param = (req: Request, key: string) => String(req.params[key]);
+
+  if (deps.log) {
+    const log = deps.log;
+    router.use((req, res, next) => {
+      const started = performance.now();
+      res.once("finish", () => {
+        const caller = callers.get(req);
+        log.info("request", {
+          method: req.method,
+          path: req.baseUrl + req.path,
+          status: res.statusCode,
+          ms: Math.round(performance.now() - started),
+          ...(caller ? { caller: caller.username } : {}),
+        });
+      });
+      next();
+    });
+  }
 
   router.get("/openapi.json", (_req, res) => {
     res.json(openapi);
@@ -273,14 +322,29 @@ export function createTaskApiRouter(deps: TaskApiDeps): Router {
   router.delete("/v1/taskruns/:namespace/:name", async (req, res) => {
     const ref = { namespace: param(req, "namespace"), name: param(req, "name") };
     await authorize(req, { verb: "patch", ...ref });
+    const phase = (await deps.taskRuns.get(ref)).status?.phase;
+    if (phase && FINISHED_PHASES.has(phase)) {
+      throw new HttpProblem(
+        409,
+        "AlreadyFinished",
+        `TaskRun ${ref.namespace}/${ref.name} already ended ${phase}: there is nothing to cancel`,
+      );
+    }
     await deps.taskRuns.cancel(ref);
     res.status(202).json({ ...ref, cancel: true });
   });
 
   router.use("/v1", answerUnknownRoute);
 
-  router.use((error: unknown, _req: Request, res: Response, _next: NextFunction) => {
+  router.use((error: unknown, req: Request, res: Response, _next: NextFunction) => {
     const problem = problemOf(error);
+    if (problem.status >= 500) {
+      deps.log?.error("request failed", {
+        method: req.method,
+        path: req.baseUrl + req.path,
+        error: problem.message,
+      });
+    }
     res
       .status(problem.status)
       .set(problem.headers)

@@ -9,6 +9,7 @@ import { builtInTasks } from "../../runners/registry.ts";
 import { ResultsClient } from "../../runners/results/index.ts";
 import type { TaskDefinition } from "../../runners/sdk/task.ts";
 import { TaskRunApi } from "../../sdk/taskruns.ts";
+import type { Logger } from "../log.ts";
 import { kubeAccessReview } from "./access.ts";
 import type { TaskApiConfig } from "./config.ts";
 import { answerUnknownRoute, createTaskApiRouter } from "./router.ts";
@@ -22,7 +23,7 @@ export interface RunningTaskApi {
 
 export async function startTaskApi(
   config: TaskApiConfig,
-  tasks: ReadonlyMap<string, TaskDefinition> = builtInTasks,
+  { tasks = builtInTasks, log }: { tasks?: ReadonlyMap<string, TaskDefinition>; log?: Logger } = {},
 ): Promise<RunningTaskApi> {
   const kc = new KubeConfig();
   if (config.kubeconfig) kc.loadFromFile(config.kubeconfig);
@@ -49,6 +50,7 @@ export async function startTaskApi(
       defaultNamespace: config.defaultNamespace,
       bodyLimitBytes: config.bodyLimitBytes,
       rateLimit: { perSecond: config.ratePerSecond, burst: config.rateBurst },
+      ...(log ? { log } : {}),
     }),
   );
   // The router answers unknown /v1 paths itself; the rest of this server's paths answer alike.

@@ -177,6 +177,7 @@ describe("submitting", () => {
       input: { email: "ada@example.com", name: "x".repeat(200_000) },
     });
     expect(big.status).toBe(413);
+    expect(big.body.message).toMatch(/^the request body \(\d+ bytes\) is over the limit of 100000 bytes$/);
   });
 
   test("415 for a body that is not JSON (a form is not read as an empty body)", async () => {
@@ -275,6 +276,14 @@ describe("reading and cancelling tasks that the operator runs", () => {
     expect(await jobsOf(suite.client, ref.namespace, ref.name)).toHaveLength(1);
     await waitForPhase(suite.client, ref.namespace, ref.name, ["Succeeded"]);
     expect((await call("GET", path(ref.name), reader)).body.status.phase).toBe("Succeeded");
+    // Nothing left to cancel: 409, and the run is left as it ended.
+    const cancelled = await call("DELETE", path(ref.name), submitter);
+    expect(cancelled.status).toBe(409);
+    expect(cancelled.body).toEqual({
+      error: "AlreadyFinished",
+      message: `TaskRun ${ref.namespace}/${ref.name} already ended Succeeded: there is nothing to cancel`,
+    });
+    expect((await call("GET", path(ref.name), reader)).body).toMatchObject({ cancel: false });
   });
 
   test("a failed task: ?wait= answers with phase Failed and the task's error type and message", async () => {

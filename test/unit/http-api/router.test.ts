@@ -5,7 +5,12 @@ import express from "express";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { TaskRun } from "../../../src/operator/api/taskrun.ts";
 import type { AccessReview } from "../../../src/operator/http-api/access.ts";
-import { answerUnknownRoute, createTaskApiRouter } from "../../../src/operator/http-api/router.ts";
+import {
+  answerUnknownRoute,
+  createTaskApiRouter,
+  FAILED_AUTH_LIMIT,
+} from "../../../src/operator/http-api/router.ts";
+import { jsonLogger } from "../../../src/operator/log.ts";
 import { builtInTasks } from "../../../src/runners/registry.ts";
 import type { TaskRunApi } from "../../../src/sdk/taskruns.ts";
 
@@ -157,5 +162,142 @@ describe("paths and methods the API does not serve", () => {
       error: "NotFound",
       message: expect.stringContaining("no route GET /tasks;"),
     });
+  });
+});
+
+/** A router of its own on loopback, for tests that change its state (its failed-token budget). */
+async function serve(deps: Partial<Parameters<typeof createTaskApiRouter>[0]>) {
+  const app = express();
+  app.use(createTaskApiRouter({ taskRuns, access, tasks: builtInTasks, defaultNamespace: "tasks", ...deps }));
+  const own = await new Promise<Server>((resolve) => {
+    const s = app.listen(0, "127.0.0.1", () => resolve(s));
+  });
+  const address = own.address();
+  return {
+    url: `http://127.0.0.1:${typeof address === "object" && address ? address.port : 0}`,
+    async close() {
+      own.closeAllConnections();
+      await new Promise<void>((resolve) => own.close(() => resolve()));
+    },
+  };
+}
+
+describe("bodies the API refuses, named", () => {
+  it("a JSON value that is not an object is refused as such", async () => {
+    const text = await call("POST", SUBMIT, { body: '"x"', headers: { "content-type": "application/json" } });
+    expect(text.status).toBe(400);
+    expect(text.body.error).toBe("InvalidJson");
+    expect(text.body.message).toMatch(/^the request body must be a JSON object: /);
+  });
+
+  it("a body over the limit is refused naming its size and the limit", async () => {
+    const small = await serve({ bodyLimitBytes: 2048 });
+    try {
+      const body = JSON.stringify({ input: { email: "ada@example.com", name: "x".repeat(4000) } });
+      const response = await fetch(`${small.url}${SUBMIT}`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" },
+        body,
+      });
+      expect(response.status).toBe(413);
+      expect(((await response.json()) as Json).message).toBe(
+        `the request body (${Buffer.byteLength(body)} bytes) is over the limit of 2048 bytes`,
+      );
+    } finally {
+      await small.close();
+    }
+  });
+});
+
+describe("invalid tokens", () => {
+  it("past the budget of a client address, are refused with 429 before any TokenReview; a token known good still passes", async () => {
+    let reviews = 0;
+    const counting = {
+      authenticate: async (token: string) => {
+        reviews++;
+        return token === TOKEN ? { username: "tester", groups: [] } : null;
+      },
+      authorize: async () => true,
+      knownGood: (token: string) => token === TOKEN,
+    };
+    const api = await serve({ access: counting });
+    try {
+      const get = (token: string) =>
+        fetch(`${api.url}/v1/tasks`, { headers: { authorization: `Bearer ${token}` } });
+      const statuses: number[] = [];
+      for (let i = 0; i < 14; i++) statuses.push((await get(`bad-${i}`)).status);
+      expect(statuses.slice(0, FAILED_AUTH_LIMIT.burst)).toEqual(Array(FAILED_AUTH_LIMIT.burst).fill(401));
+      expect(statuses.slice(FAILED_AUTH_LIMIT.burst)).toEqual([429, 429, 429, 429]);
+      expect(reviews).toBe(FAILED_AUTH_LIMIT.burst);
+      const refused = await get("bad-again");
+      expect(Number(refused.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
+      expect((await get(TOKEN)).status).toBe(200);
+    } finally {
+      await api.close();
+    }
+  });
+});
+
+describe("cancelling", () => {
+  it("a run that has already ended is 409, and nothing is written", async () => {
+    let cancels = 0;
+    const finished = {
+      get: async () => ({ ...created[0], status: { phase: "Succeeded" } }),
+      cancel: async () => {
+        cancels++;
+      },
+    } as unknown as TaskRunApi;
+    const api = await serve({ taskRuns: finished });
+    try {
+      const response = await fetch(`${api.url}/v1/taskruns/tasks/done`, {
+        method: "DELETE",
+        headers: { authorization: `Bearer ${TOKEN}` },
+      });
+      expect(response.status).toBe(409);
+      expect((await response.json()) as Json).toEqual({
+        error: "AlreadyFinished",
+        message: "TaskRun tasks/done already ended Succeeded: there is nothing to cancel",
+      });
+      expect(cancels).toBe(0);
+    } finally {
+      await api.close();
+    }
+  });
+});
+
+describe("the access log", () => {
+  it("has a line per request with the caller and status, never the token; a 5xx says why", async () => {
+    const lines: string[] = [];
+    const failing = {
+      get: async () => {
+        throw new Error("API server unreachable");
+      },
+    } as unknown as TaskRunApi;
+    const api = await serve({ taskRuns: failing, log: jsonLogger((line) => lines.push(line)) });
+    try {
+      await fetch(`${api.url}/v1/tasks`, { headers: { authorization: `Bearer ${TOKEN}` } });
+      await fetch(`${api.url}/v1/taskruns/tasks/x`, { headers: { authorization: `Bearer ${TOKEN}` } });
+      await fetch(`${api.url}/v1/tasks`, { headers: { authorization: "Bearer not-a-token" } });
+      const entries = lines.map((l) => JSON.parse(l) as Json);
+      expect(entries.filter((e) => e.message === "request")).toEqual([
+        expect.objectContaining({ method: "GET", path: "/v1/tasks", status: 200, caller: "tester" }),
+        expect.objectContaining({
+          method: "GET",
+          path: "/v1/taskruns/tasks/x",
+          status: 502,
+          caller: "tester",
+        }),
+        expect.objectContaining({ method: "GET", path: "/v1/tasks", status: 401 }),
+      ]);
+      expect(entries.find((e) => e.message === "request failed")).toMatchObject({
+        level: "error",
+        path: "/v1/taskruns/tasks/x",
+        error: expect.stringContaining("API server unreachable"),
+      });
+      expect(lines.join("\n")).not.toContain(TOKEN);
+      expect(lines.join("\n")).not.toContain("not-a-token");
+    } finally {
+      await api.close();
+    }
   });
 });
