@@ -81,6 +81,23 @@ export class TaskFailedError extends Error {
   }
 }
 
+/** The run succeeded, but its output cannot be read: the client has no Redis, or the record expired. */
+export class TaskResultUnavailableError extends Error {
+  override readonly name = "TaskResultUnavailableError";
+  readonly taskRun: TaskRunRef;
+  readonly reason: "NoRedis" | "Expired";
+  constructor(taskRun: TaskRunRef, reason: "NoRedis" | "Expired") {
+    super(
+      `TaskRun ${refText(taskRun)} succeeded but its result record is not available ` +
+        (reason === "Expired"
+          ? "(expired from Redis: RESULT_TTL_SECONDS)"
+          : "(the client has no Redis connection: pass `redis`)"),
+    );
+    this.taskRun = taskRun;
+    this.reason = reason;
+  }
+}
+
 export class TaskWaitTimeoutError extends Error {
   override readonly name = "TaskWaitTimeoutError";
   readonly taskRun: TaskRunRef;

@@ -5,7 +5,13 @@
 // Expired, so a failure's phase comes from the watch (with the record's error type and message).
 import type { TaskRun } from "../operator/api/taskrun.ts";
 import type { ResultRecord, ResultsClient } from "../runners/results/index.ts";
-import { TaskFailedError, TaskRunNotFoundError, type TaskRunRef, TaskWaitTimeoutError } from "./errors.ts";
+import {
+  TaskFailedError,
+  TaskResultUnavailableError,
+  TaskRunNotFoundError,
+  type TaskRunRef,
+  TaskWaitTimeoutError,
+} from "./errors.ts";
 import { isFinished, type TaskRunApi } from "./taskruns.ts";
 
 export interface TaskOutcome {
@@ -118,10 +124,7 @@ export class TaskHandle<Output = unknown> {
     const outcome = await this.wait(options);
     if (outcome.record?.status === "succeeded") return outcome.record.output as Output;
     if (outcome.phase === "Succeeded") {
-      throw new Error(
-        `TaskRun ${this.namespace}/${this.name} succeeded but its result record is not available ` +
-          (this.#results ? "(expired from Redis)" : "(the client has no Redis connection: pass `redis`)"),
-      );
+      throw new TaskResultUnavailableError(this.ref, this.#results ? "Expired" : "NoRedis");
     }
     const taskRun = outcome.taskRun ?? (await this.status());
     const condition = taskRun.status?.conditions?.find((c) => c.type === "Succeeded");

@@ -6,6 +6,7 @@ export {
   IdempotencyConflictError,
   TaskFailedError,
   TaskInputError,
+  TaskResultUnavailableError,
   TaskRunNotFoundError,
   TaskWaitTimeoutError,
   UnknownTaskError,

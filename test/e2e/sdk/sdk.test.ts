@@ -15,6 +15,7 @@ import {
   type TaskClient,
   TaskFailedError,
   TaskInputError,
+  TaskResultUnavailableError,
   TaskRunNotFoundError,
   TaskWaitTimeoutError,
 } from "../../../src/sdk/index.ts";
@@ -138,6 +139,25 @@ describe("the handle, with the task run by the operator", () => {
     expect(Date.now() - started).toBeLessThan(2_000);
     // A finished run is reported finished whatever the timeout.
     expect((await later.wait({ timeout: 0 })).phase).toBe("Succeeded");
+    // Without Redis the run is seen to succeed, and result() says why it has no output.
+    const noRedis = createTaskClient({
+      kubeConfig: kubeConfig(),
+      namespace: suite.namespace,
+      tasks: tasksWithTesting,
+    });
+    try {
+      const error = await noRedis
+        .handle(handle.name)
+        .result({ timeout: 5_000 })
+        .catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(TaskResultUnavailableError);
+      expect(error).toMatchObject({
+        reason: "NoRedis",
+        taskRun: { namespace: suite.namespace, name: handle.name },
+      });
+    } finally {
+      await noRedis.close();
+    }
   });
 
   test("wait() on a name that does not exist rejects with TaskRunNotFoundError at once", async () => {
