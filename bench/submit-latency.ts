@@ -57,6 +57,8 @@ const api = await startTaskApi(
     ratePerSecond: 100,
     rateBurst: 100,
     authCacheSeconds: 10,
+    authFailuresPerSecond: 1,
+    authFailuresBurst: 10,
   },
   { tasks },
 );

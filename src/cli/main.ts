@@ -2,6 +2,7 @@
 // kubectl plugin: `kubectl task ...`). Uses the kubeconfig like kubectl (KUBECONFIG, --kubeconfig,
 // --context, -n/--namespace); results come from Redis when REDIS_URL or --redis-url is given.
 import { readFileSync } from "node:fs";
+import { setTimeout as sleep } from "node:timers/promises";
 import { CoreV1Api, CustomObjectsApi, type KubeConfig } from "@kubernetes/client-node";
 import { Redis } from "ioredis";
 import { stringify } from "yaml";
@@ -200,8 +201,13 @@ async function run(argv: string[]): Promise<number> {
       case "wait":
         return await waitFor(line, { namespace, name: target }, taskRuns, results);
       case "cancel": {
-        const taskRun = await taskRuns.cancel({ namespace, name: target });
-        print(output, taskRun, () => `taskrun.tasks.synthetiq.io/${target} cancel requested`);
+        const outcome = await taskRuns.cancel({ namespace, name: target });
+        if (!outcome.cancelled) {
+          throw new Error(
+            `TaskRun ${namespace}/${target} already ended ${outcome.phase}: there is nothing to cancel`,
+          );
+        }
+        print(output, outcome.taskRun, () => `taskrun.tasks.synthetiq.io/${target} cancel requested`);
         return 0;
       }
       case "retry": {
@@ -261,7 +267,11 @@ async function waitFor(
   const signal = timeoutMs === undefined ? new AbortController().signal : AbortSignal.timeout(timeoutMs);
   const taskRun = await taskRuns.waitFinished(ref, signal).catch(async (error: unknown) => {
     if (!signal.aborted) throw error;
-    const current = await taskRuns.get(ref).catch(() => undefined);
+    // A slow API server may be why the wait timed out: where the run stands is worth 5 s more, no longer.
+    const current = await Promise.race([
+      taskRuns.get(ref).catch(() => undefined),
+      sleep(5_000, undefined, { ref: false }),
+    ]);
     const state = current ? `: ${unfinishedState(current)}` : "";
     throw new Error(
       `TaskRun ${ref.namespace}/${ref.name} did not finish within ${(timeoutMs ?? 0) / 1000} s${state}`,

@@ -165,14 +165,15 @@ export function retryOf(failed: TaskRun): { ok: true; taskRun: TaskRun } | { ok:
   }
   if (failed.spec.schedule)
     return { ok: false, message: `TaskRun ${name} is a schedule; retry one of its runs instead` };
-  // Refused before any attempt (invalid input, unknown task): the same spec is refused the same way.
+  // Refused for its input before any attempt: the same input is refused the same way. (An unknown
+  // task may be known after an upgrade of the operator, so that run may be retried.)
   const input = failed.status?.conditions?.find((c) => c.type === "InputValid");
-  if (input?.status === "False") {
+  if (input?.status === "False" && (input.reason === "InvalidInput" || input.reason === "InputTooLarge")) {
     return {
       ok: false,
       message:
-        `TaskRun ${name} never started: ${input.message ?? input.reason}. A retry with the same task and ` +
-        `input would be refused the same way: submit it again with a corrected input (kubectl task submit ${failed.spec.task} --input ...)`,
+        `TaskRun ${name} never started: ${input.message ?? input.reason}. A retry with the same input ` +
+        `would be refused the same way: submit it again with a corrected input (kubectl task submit ${failed.spec.task} --input ...)`,
     };
   }
   const { cancel: _c, runAt: _r, expiresAt: _e, schedule: _s, ...rest } = failed.spec;

@@ -68,8 +68,14 @@ export const operatorConfigSchema = z.object({
 });
 export type OperatorConfig = z.infer<typeof operatorConfigSchema>;
 
-const bool = (v: string | undefined) =>
-  v === undefined ? undefined : ["1", "true", "yes"].includes(v.toLowerCase());
+/** A flag's spellings; anything else is passed on as is, for the schema to refuse naming the variable. */
+const bool = (v: string | undefined): boolean | string | undefined => {
+  if (v === undefined || v === "") return undefined;
+  const lower = v.toLowerCase();
+  if (["1", "true", "yes"].includes(lower)) return true;
+  if (["0", "false", "no"].includes(lower)) return false;
+  return v;
+};
 
 /** Reads OPERATOR_* / KUBECONFIG / REDIS_URL from `env`; throws naming each bad variable. */
 export function configFromEnv(env: NodeJS.ProcessEnv): OperatorConfig {

@@ -158,18 +158,21 @@ function parseOrExplain<S extends z.ZodType>(
   throw new ConfigError(`invalid runner configuration: ${problems.join("; ")}`);
 }
 
-/** Read when a setting's own variable is unset: S3 is in the deployment's AWS region unless told otherwise. */
-const ENV_FALLBACKS: Partial<Record<string, string>> = { "artifacts.s3Region": "AWS_REGION" };
-
 export function readRunnerConfig(env: Env): RunnerConfig {
   const raw: Record<string, Record<string, string>> = Object.fromEntries(
     Object.keys(runnerConfigSchema.shape).map((section) => [section, {}]),
   );
   for (const [path, name] of Object.entries(ENV_NAMES)) {
     const [section = "", key = ""] = path.split(".");
-    const fallback = ENV_FALLBACKS[path];
-    const value = setting(env, name) ?? (fallback === undefined ? undefined : setting(env, fallback));
+    const value = setting(env, name);
     if (value !== undefined && raw[section]) raw[section][key] = value;
+  }
+  // AWS S3 is in the deployment's AWS region (AWS_REGION, the chart's aws.region) unless
+  // ARTIFACTS_S3_REGION says otherwise; an S3-compatible server (ARTIFACTS_S3_ENDPOINT) keeps its own default.
+  const artifacts = raw.artifacts ?? {};
+  const awsRegion = setting(env, "AWS_REGION");
+  if (artifacts.s3Region === undefined && artifacts.s3Endpoint === undefined && awsRegion) {
+    artifacts.s3Region = awsRegion;
   }
   return parseOrExplain(runnerConfigSchema, raw, envNameOf);
 }

@@ -81,17 +81,25 @@ export class TaskFailedError extends Error {
   }
 }
 
-/** The run succeeded, but its output cannot be read: the client has no Redis, or the record expired. */
+const UNAVAILABLE_BECAUSE = {
+  NoRedis: "the client has no Redis connection: pass `redis`",
+  Expired: "expired from Redis: RESULT_TTL_SECONDS",
+  ReadFailed: "Redis could not be read",
+} as const;
+
+/**
+ * The run succeeded, but its output cannot be read: the client has no Redis, the record expired, or
+ * Redis failed (worth another try, unlike the first two).
+ */
 export class TaskResultUnavailableError extends Error {
   override readonly name = "TaskResultUnavailableError";
   readonly taskRun: TaskRunRef;
-  readonly reason: "NoRedis" | "Expired";
-  constructor(taskRun: TaskRunRef, reason: "NoRedis" | "Expired") {
+  readonly reason: keyof typeof UNAVAILABLE_BECAUSE;
+  constructor(taskRun: TaskRunRef, reason: keyof typeof UNAVAILABLE_BECAUSE, cause?: Error) {
     super(
       `TaskRun ${refText(taskRun)} succeeded but its result record is not available ` +
-        (reason === "Expired"
-          ? "(expired from Redis: RESULT_TTL_SECONDS)"
-          : "(the client has no Redis connection: pass `redis`)"),
+        `(${UNAVAILABLE_BECAUSE[reason]}${cause ? `: ${cause.message}` : ""})`,
+      ...(cause ? [{ cause }] : []),
     );
     this.taskRun = taskRun;
     this.reason = reason;

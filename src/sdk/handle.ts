@@ -124,7 +124,12 @@ export class TaskHandle<Output = unknown> {
     const outcome = await this.wait(options);
     if (outcome.record?.status === "succeeded") return outcome.record.output as Output;
     if (outcome.phase === "Succeeded") {
-      throw new TaskResultUnavailableError(this.ref, this.#results ? "Expired" : "NoRedis");
+      // The watch saw it succeed without a readable record: read again to say why.
+      if (!this.#results) throw new TaskResultUnavailableError(this.ref, "NoRedis");
+      const again = await this.#results.read(this.ref).catch((error: unknown) => error as Error);
+      if (again instanceof Error) throw new TaskResultUnavailableError(this.ref, "ReadFailed", again);
+      if (again?.status === "succeeded") return again.output as Output;
+      throw new TaskResultUnavailableError(this.ref, "Expired");
     }
     const taskRun = outcome.taskRun ?? (await this.status());
     const condition = taskRun.status?.conditions?.find((c) => c.type === "Succeeded");
@@ -139,8 +144,11 @@ export class TaskHandle<Output = unknown> {
     );
   }
 
-  /** Asks the operator to stop the run (sets spec.cancel); it ends Cancelled. */
-  async cancel(): Promise<void> {
-    await this.#taskRuns.cancel(this.ref);
+  /**
+   * Asks the operator to stop the run (sets spec.cancel); it ends Cancelled. False, and nothing
+   * written, when the run has already ended.
+   */
+  async cancel(): Promise<boolean> {
+    return (await this.#taskRuns.cancel(this.ref)).cancelled;
   }
 }

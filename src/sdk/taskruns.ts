@@ -113,7 +113,27 @@ export class TaskRunApi {
   }
 
   /** Sets spec.cancel (a JSON merge patch): the operator stops the pod and ends the run Cancelled. */
-  async cancel(ref: TaskRunRef): Promise<TaskRun> {
+  /**
+   * Cancels a run that has not ended: sets spec.cancel on the version it read, so that a run that
+   * ends in between is not marked cancelled. A run that has ended is left as it is.
+   */
+  async cancel(
+    ref: TaskRunRef,
+  ): Promise<{ cancelled: true; taskRun: TaskRun } | { cancelled: false; phase: string }> {
+    for (let attempt = 1; ; attempt++) {
+      const current = await this.get(ref);
+      const phase = current.status?.phase;
+      if (isFinished(phase)) return { cancelled: false, phase: phase ?? "" };
+      try {
+        return { cancelled: true, taskRun: await this.#setCancel(ref, current.metadata.resourceVersion) };
+      } catch (error) {
+        if (!(error instanceof KubeApiError && error.status === 409) || attempt === 3) throw error;
+      }
+    }
+  }
+
+  /** Sets spec.cancel on that version of the TaskRun (409 Conflict when it changed since). */
+  async #setCancel(ref: TaskRunRef, resourceVersion: string | undefined): Promise<TaskRun> {
     try {
       return (await this.#objects.patchNamespacedCustomObject(
         {
@@ -122,7 +142,7 @@ export class TaskRunApi {
           namespace: ref.namespace,
           plural: PLURAL,
           name: ref.name,
-          body: { spec: { cancel: true } },
+          body: { ...(resourceVersion ? { metadata: { resourceVersion } } : {}), spec: { cancel: true } },
         },
         setHeaderOptions("Content-Type", PatchStrategy.MergePatch),
       )) as TaskRun;

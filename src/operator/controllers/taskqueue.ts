@@ -353,7 +353,6 @@ export class TaskQueueController implements AdmissionGate {
     concurrency: number,
     now: number,
   ) {
-    const m = this.deps.metrics;
     this.aggregates.set(key, {
       pending: view.waiting.length + view.admitted,
       running: view.running,
@@ -363,23 +362,23 @@ export class TaskQueueController implements AdmissionGate {
       ) as QueueFigures["waiting"],
       concurrency,
     });
-    // One series per queue name: queues of the same name in several namespaces add up.
+    this.publishQueueSeries(queue);
+  }
+
+  /** One series per queue name: TaskQueues of the same name in several namespaces add up. */
+  private publishQueueSeries(queue: string) {
+    const m = this.deps.metrics;
     const same = [...this.aggregates].filter(([k]) => k.endsWith(`/${queue}`)).map(([, a]) => a);
     const sum = (of: (a: QueueFigures) => number) => same.reduce((s, a) => s + of(a), 0);
-    m.pending.set(
-      { queue },
-      sum((a) => a.pending),
-    );
-    m.running.set(
-      { queue },
-      sum((a) => a.running),
-    );
+    const pending = sum((a) => a.pending);
+    const running = sum((a) => a.running);
+    m.pending.set({ queue }, pending);
+    m.running.set({ queue }, running);
     m.oldestWaiting.set({ queue }, Math.max(0, ...same.map((a) => a.oldest)));
-    for (const reason of WAITING_REASONS)
-      m.waiting.set(
-        { queue, reason },
-        sum((a) => a.waiting[reason]),
-      );
+    for (const reason of WAITING_REASONS) {
+      const waitingFor = sum((a) => a.waiting[reason]);
+      m.waiting.set({ queue, reason }, waitingFor);
+    }
     // Unlimited anywhere: no bound to show.
     const total = sum((a) => a.concurrency);
     if (Number.isFinite(total)) m.concurrency.set({ queue }, total);
@@ -389,7 +388,9 @@ export class TaskQueueController implements AdmissionGate {
   private forgetMetrics(key: string, queue: string) {
     this.aggregates.delete(key);
     this.scalers.delete(key);
-    if ([...this.aggregates.keys()].some((k) => k.endsWith(`/${queue}`))) return;
+    // The others of that name still add up, without this one.
+    if ([...this.aggregates.keys()].some((k) => k.endsWith(`/${queue}`)))
+      return this.publishQueueSeries(queue);
     const m = this.deps.metrics;
     for (const g of [m.pending, m.running, m.oldestWaiting, m.concurrency]) g.remove({ queue });
     for (const reason of WAITING_REASONS) m.waiting.remove({ queue, reason });

@@ -335,7 +335,8 @@ export class TaskRunController {
         if (!isNotFound(error)) throw error;
       }
     }
-    await this.writeStatus(run, decision.status);
+    // Gone since the cache was read: no metrics, Events or requeue for it (its deletion comes next).
+    if (!(await this.writeStatus(run, decision.status))) return;
     if (isFinished(decision.status.phase) && !isFinished(run.status?.phase)) {
       const outcome = decision.status.phase ?? "Failed";
       this.deps.metrics.runs.inc({ ...labels, outcome });
@@ -386,9 +387,12 @@ export class TaskRunController {
       )[0];
   }
 
-  /** Writes the status when it changed; the response goes into the cache at once. */
-  private async writeStatus(run: TaskRun, status: TaskRunStatus) {
-    if (isDeepStrictEqual(run.status ?? {}, status)) return;
+  /**
+   * Writes the status when it changed; the response goes into the cache at once. False when the
+   * TaskRun no longer exists.
+   */
+  private async writeStatus(run: TaskRun, status: TaskRunStatus): Promise<boolean> {
+    if (isDeepStrictEqual(run.status ?? {}, status)) return true;
     let updated: TaskRun;
     try {
       updated = await this.deps.client.replace<TaskRun>(
@@ -403,7 +407,7 @@ export class TaskRunController {
         namespace: run.metadata.namespace,
         taskRun: run.metadata.name,
       });
-      return;
+      return false;
     }
     this.taskRuns.observe(updated);
     this.ownStatusWrites.set(keyOf(updated), updated.metadata.resourceVersion ?? "");
@@ -416,6 +420,7 @@ export class TaskRunController {
         attempt: status.attemptCount,
       });
     }
+    return true;
   }
 
   private requeueForTtl(run: TaskRun, status: TaskRunStatus, now: Date) {

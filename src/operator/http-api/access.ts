@@ -24,8 +24,11 @@ export interface AccessReview {
   /** The caller a bearer token belongs to, or null when the token is not valid. */
   authenticate(token: string): Promise<Caller | null>;
   authorize(caller: Caller, action: TaskRunAction): Promise<boolean>;
-  /** Whether a recent review found this token valid (no review needed to trust it again). */
-  knownGood?(token: string): boolean;
+  /**
+   * A recent review's answer for this token (its caller, or null: not valid), undefined when there
+   * is none, so that authenticate() would ask the API server.
+   */
+  cached?(token: string): Caller | null | undefined;
 }
 
 /** A small time-bounded cache of review answers, keyed by a hash, bounded in size. */
@@ -42,15 +45,16 @@ class AnswerCache<T> {
     const hit = this.#entries.get(key);
     return hit && hit.until > Date.now() ? hit.value : undefined;
   }
+  put(key: string, value: T) {
+    if (this.#ttlMs <= 0) return;
+    if (this.#entries.size >= this.#max) this.#entries.clear();
+    this.#entries.set(key, { value, until: Date.now() + this.#ttlMs });
+  }
   async get(key: string, compute: () => Promise<T>): Promise<T> {
-    const now = Date.now();
-    const hit = this.#entries.get(key);
-    if (hit && hit.until > now) return hit.value;
+    const hit = this.peek(key);
+    if (hit !== undefined) return hit;
     const value = await compute();
-    if (this.#ttlMs > 0) {
-      if (this.#entries.size >= this.#max) this.#entries.clear();
-      this.#entries.set(key, { value, until: now + this.#ttlMs });
-    }
+    this.put(key, value);
     return value;
   }
 }
@@ -61,22 +65,34 @@ const digest = (text: string) => createHash("sha256").update(text).digest("hex")
 export function kubeAccessReview(kc: KubeConfig, cacheSeconds = 10): AccessReview {
   const authn = apiClient(kc, AuthenticationV1Api);
   const authz = apiClient(kc, AuthorizationV1Api);
-  const tokens = new AnswerCache<Caller | null>(cacheSeconds * 1000);
+  // Valid and invalid tokens apart: a flood of bad tokens filling its cache does not evict good ones.
+  const validTokens = new AnswerCache<Caller>(cacheSeconds * 1000);
+  const invalidTokens = new AnswerCache<null>(cacheSeconds * 1000);
   const decisions = new AnswerCache<boolean>(cacheSeconds * 1000);
   return {
-    knownGood: (token) => Boolean(tokens.peek(digest(token))),
-    authenticate: (token) =>
-      tokens.get(digest(token), async () => {
-        const review = await authn.createTokenReview({ body: { spec: { token } } });
-        const user = review.status?.user;
-        if (!review.status?.authenticated || !user?.username) return null;
-        return {
-          username: user.username,
-          groups: user.groups ?? [],
-          ...(user.uid ? { uid: user.uid } : {}),
-          ...(user.extra ? { extra: user.extra } : {}),
-        };
-      }),
+    cached: (token) => {
+      const key = digest(token);
+      return validTokens.peek(key) ?? invalidTokens.peek(key);
+    },
+    async authenticate(token) {
+      const key = digest(token);
+      const known = validTokens.peek(key) ?? invalidTokens.peek(key);
+      if (known !== undefined) return known;
+      const review = await authn.createTokenReview({ body: { spec: { token } } });
+      const user = review.status?.user;
+      if (!review.status?.authenticated || !user?.username) {
+        invalidTokens.put(key, null);
+        return null;
+      }
+      const caller: Caller = {
+        username: user.username,
+        groups: user.groups ?? [],
+        ...(user.uid ? { uid: user.uid } : {}),
+        ...(user.extra ? { extra: user.extra } : {}),
+      };
+      validTokens.put(key, caller);
+      return caller;
+    },
     authorize: (caller, action) =>
       decisions.get(digest(JSON.stringify([caller, action])), async () => {
         const review = await authz.createSubjectAccessReview({

@@ -17,6 +17,13 @@ export const taskApiConfigSchema = z.object({
   rateBurst: z.coerce.number().int().min(1).default(40),
   /** How long TokenReview/SubjectAccessReview answers are reused (0 disables the cache). */
   authCacheSeconds: z.coerce.number().int().min(0).max(300).default(10),
+  /**
+   * Tokens not yet reviewed that one client address may send, a second and at once (each costs a
+   * TokenReview; valid ones are given back). 0 a second: no limit, for a proxy or mesh that shows
+   * every client as one address.
+   */
+  authFailuresPerSecond: z.coerce.number().min(0).default(1),
+  authFailuresBurst: z.coerce.number().int().min(1).default(10),
 });
 export type TaskApiConfig = z.infer<typeof taskApiConfigSchema>;
 
@@ -31,6 +38,8 @@ const ENV: Record<keyof TaskApiConfig, string> = {
   ratePerSecond: "HTTP_API_RATE_PER_SECOND",
   rateBurst: "HTTP_API_RATE_BURST",
   authCacheSeconds: "HTTP_API_AUTH_CACHE_SECONDS",
+  authFailuresPerSecond: "HTTP_API_AUTH_FAILURES_PER_SECOND",
+  authFailuresBurst: "HTTP_API_AUTH_FAILURES_BURST",
 };
 
 /** Reads the HTTP_API_* variables; throws naming each bad variable and its value's problem. */

@@ -20,12 +20,12 @@ import { inputProblems } from "../../sdk/submission.ts";
 import { submitTask } from "../../sdk/submit.ts";
 import type { TaskRunApi } from "../../sdk/taskruns.ts";
 import { GROUP } from "../api/common.ts";
-import { FINISHED_PHASES, type TaskRun } from "../api/taskrun.ts";
+import type { TaskRun } from "../api/taskrun.ts";
 import { KubeApiError } from "../kube/errors.ts";
 import type { Logger } from "../log.ts";
 import type { AccessReview, Caller, TaskRunAction } from "./access.ts";
 import { openApiDocument } from "./openapi.ts";
-import { type RateLimit, TokenBuckets } from "./rate-limit.ts";
+import { addressKey, type RateLimit, TokenBuckets } from "./rate-limit.ts";
 import { submitRequest } from "./schemas.ts";
 
 /** On TaskRuns created through the API: the authenticated caller's username. */
@@ -43,16 +43,15 @@ export interface TaskApiDeps {
   /** Largest accepted JSON body in bytes (default 256 KiB; inline input itself is capped at 64 KiB). */
   bodyLimitBytes?: number;
   rateLimit?: RateLimit;
+  /**
+   * Tokens not yet reviewed per client address (each costs a TokenReview on the API server; a valid
+   * one is given back), so that a flood of invalid tokens is refused with 429 before any review.
+   */
+  unreviewedTokenLimit?: RateLimit;
   /** One line per request (method, path, status, time, caller; never a token), and why for a 5xx. */
   log?: Logger;
   now?: () => Date;
 }
-
-/**
- * Bad tokens a client address may send: each costs a TokenReview on the API server. Past this, a
- * token not already known good is refused with 429 before any review.
- */
-export const FAILED_AUTH_LIMIT: RateLimit = { perSecond: 1, burst: 10 };
 
 class HttpProblem extends Error {
   readonly status: number;
@@ -94,7 +93,7 @@ function problemOf(error: unknown): HttpProblem {
   }
   // Also a body that is JSON but not an object or array, such as "x" (strict parsing).
   if (body.type === "entity.parse.failed")
-    return new HttpProblem(400, "InvalidJson", `the request body must be a JSON object: ${body.message}`);
+    return new HttpProblem(400, "InvalidJson", `the request body is not a JSON object: ${body.message}`);
   if (body.type === "charset.unsupported" || body.type === "encoding.unsupported")
     return new HttpProblem(415, "UnsupportedMediaType", `request body: ${body.message}`);
   if (error instanceof KubeApiError && (error.status === 400 || error.status === 422)) {
@@ -161,7 +160,7 @@ function publicTaskRun(taskRun: TaskRun, result: unknown) {
 export function createTaskApiRouter(deps: TaskApiDeps): Router {
   const router = express.Router();
   const buckets = deps.rateLimit ? new TokenBuckets(deps.rateLimit) : undefined;
-  const failedAuth = new TokenBuckets(FAILED_AUTH_LIMIT);
+  const unreviewed = deps.unreviewedTokenLimit ? new TokenBuckets(deps.unreviewedTokenLimit) : undefined;
   const catalogue = [...deps.tasks.values()].map(catalogueEntry).sort((a, b) => a.name.localeCompare(b.name));
   const openapi = openApiDocument(deps.tasks);
   const callers = new WeakMap<Request, Caller>();
@@ -175,23 +174,26 @@ export function createTaskApiRouter(deps: TaskApiDeps): Router {
         "an Authorization: Bearer <kubernetes token> header is required",
       );
     const nowMs = (deps.now?.() ?? new Date()).getTime();
-    const address = req.socket.remoteAddress ?? "unknown";
-    if (!deps.access.knownGood?.(token)) {
-      const spent = failedAuth.peek(address, nowMs);
-      if (!spent.allowed) {
+    // Only a token that needs a TokenReview spends the address's budget, before the review (so
+    // that requests sent at once cannot all pass), and a valid one gives it back.
+    const address = addressKey(req.socket.remoteAddress);
+    const reviewed = unreviewed !== undefined && deps.access.cached?.(token) === undefined;
+    if (reviewed) {
+      const decision = unreviewed.take(address, nowMs);
+      if (!decision.allowed) {
         throw new HttpProblem(
           429,
           "TooManyRequests",
-          `too many invalid tokens from ${address}: ${FAILED_AUTH_LIMIT.perSecond}/s allowed, retry later`,
-          { headers: { "Retry-After": String(spent.retryAfterSeconds) } },
+          `too many invalid tokens from ${address}: ${deps.unreviewedTokenLimit?.perSecond}/s allowed`,
+          { headers: { "Retry-After": String(decision.retryAfterSeconds) } },
         );
       }
     }
     const caller = await deps.access.authenticate(token);
     if (!caller) {
-      failedAuth.take(address, nowMs);
       throw new HttpProblem(401, "Unauthorized", "the bearer token is not valid (TokenReview refused it)");
     }
+    if (reviewed) unreviewed.giveBack(address);
     const decision = buckets?.take(caller.username, nowMs);
     if (decision && !decision.allowed) {
       throw new HttpProblem(
@@ -222,7 +224,8 @@ export function createTaskApiRouter(deps: TaskApiDeps): Router {
     const log = deps.log;
     router.use((req, res, next) => {
       const started = performance.now();
-      res.once("finish", () => {
+      // "close" comes for every request, also one the client gave up on (a long ?wait=).
+      res.once("close", () => {
         const caller = callers.get(req);
         log.info("request", {
           method: req.method,
@@ -230,6 +233,7 @@ export function createTaskApiRouter(deps: TaskApiDeps): Router {
           status: res.statusCode,
           ms: Math.round(performance.now() - started),
           ...(caller ? { caller: caller.username } : {}),
+          ...(res.writableFinished ? {} : { aborted: true }),
         });
       });
       next();
@@ -322,15 +326,14 @@ export function createTaskApiRouter(deps: TaskApiDeps): Router {
   router.delete("/v1/taskruns/:namespace/:name", async (req, res) => {
     const ref = { namespace: param(req, "namespace"), name: param(req, "name") };
     await authorize(req, { verb: "patch", ...ref });
-    const phase = (await deps.taskRuns.get(ref)).status?.phase;
-    if (phase && FINISHED_PHASES.has(phase)) {
+    const outcome = await deps.taskRuns.cancel(ref);
+    if (!outcome.cancelled) {
       throw new HttpProblem(
         409,
         "AlreadyFinished",
-        `TaskRun ${ref.namespace}/${ref.name} already ended ${phase}: there is nothing to cancel`,
+        `TaskRun ${ref.namespace}/${ref.name} already ended ${outcome.phase}: there is nothing to cancel`,
       );
     }
-    await deps.taskRuns.cancel(ref);
     res.status(202).json({ ...ref, cancel: true });
   });
 

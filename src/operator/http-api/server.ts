@@ -50,6 +50,14 @@ export async function startTaskApi(
       defaultNamespace: config.defaultNamespace,
       bodyLimitBytes: config.bodyLimitBytes,
       rateLimit: { perSecond: config.ratePerSecond, burst: config.rateBurst },
+      ...(config.authFailuresPerSecond > 0
+        ? {
+            unreviewedTokenLimit: {
+              perSecond: config.authFailuresPerSecond,
+              burst: config.authFailuresBurst,
+            },
+          }
+        : {}),
       ...(log ? { log } : {}),
     }),
   );

@@ -179,7 +179,8 @@ export function buildJob({
           ...(pod?.nodeSelector ? { nodeSelector: pod.nodeSelector } : {}),
           ...(pod?.priorityClassName ? { priorityClassName: pod.priorityClassName } : {}),
           ...(pod?.schedulerName ? { schedulerName: pod.schedulerName } : {}),
-          automountServiceAccountToken: runner.automountServiceAccountToken,
+          // Off on the pod, whatever its account says; on: the account decides (the pod's field would win).
+          ...(runner.automountServiceAccountToken ? {} : { automountServiceAccountToken: false }),
           enableServiceLinks: false,
           securityContext: {
             runAsNonRoot: true,

@@ -212,11 +212,19 @@ describe("kubectl-task", () => {
     expect(second.metadata.annotations?.[RETRY_OF_ANNOTATION]).toBe(retryName);
   });
 
-  test("retry refuses a run that succeeded", async () => {
+  test("retry and cancel refuse a run that succeeded", async () => {
     const submitted = await cli("submit", "testing.noop", "--wait");
     const refused = await cli("retry", nameOf(submitted));
     expect(refused.code).toBe(2);
     expect(refused.stderr).toContain("only a Failed, Expired or Cancelled run can be retried");
+    // Nor is it cancelled: it has ended, and stays as it ended.
+    const cancel = await cli("cancel", nameOf(submitted));
+    expect(cancel.code).toBe(1);
+    expect(cancel.stderr).toBe(
+      `error: TaskRun ${suite.namespace}/${nameOf(submitted)} already ended Succeeded: there is nothing to cancel\n`,
+    );
+    const after = JSON.parse((await cli("get", nameOf(submitted), "-o", "json")).stdout) as TaskRun;
+    expect(after.spec.cancel).toBeUndefined();
   });
 
   test("list --scheduled shows a run due later, not --active; cancel ends a running one Cancelled", async () => {

@@ -1,6 +1,6 @@
 // End to end on the local cluster: a queue's metrics when TaskQueues of the same name live in two
 // namespaces the operator watches. Each queue series is one per queue name, so what both hold adds
-// up: runs waiting for a free slot and the concurrency allowed.
+// up: runs waiting for a free slot and the concurrency allowed, and one deleted leaves the sums.
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import type { KubeClient } from "../../../src/operator/kube/client.ts";
 import { useTestNamespace, waitFor } from "../../harness/kube.ts";
@@ -54,5 +54,15 @@ describe("queue metrics across namespaces", () => {
       90_000,
     );
     expect(figures).toEqual({ queueFull: 4, concurrency: 2 });
+
+    // One of them deleted: the series are what the other holds, not stale sums.
+    await client.delete(`/apis/tasks.synthetiq.io/v1alpha1/namespaces/${second.name}/taskqueues/shared`);
+    const after = await waitFor(
+      "the deleted TaskQueue's share to leave the series",
+      series,
+      (f) => f.queueFull === 2 && f.concurrency === 1,
+      60_000,
+    );
+    expect(after).toEqual({ queueFull: 2, concurrency: 1 });
   });
 });

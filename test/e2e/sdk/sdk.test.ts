@@ -137,8 +137,10 @@ describe("the handle, with the task run by the operator", () => {
     const started = Date.now();
     expect(await later.result({ timeout: 5_000 })).toEqual({ ok: true });
     expect(Date.now() - started).toBeLessThan(2_000);
-    // A finished run is reported finished whatever the timeout.
+    // A finished run is reported finished whatever the timeout, and is not cancelled any more.
     expect((await later.wait({ timeout: 0 })).phase).toBe("Succeeded");
+    expect(await later.cancel()).toBe(false);
+    expect((await later.status()).spec.cancel).toBeUndefined();
     // Without Redis the run is seen to succeed, and result() says why it has no output.
     const noRedis = createTaskClient({
       kubeConfig: kubeConfig(),

@@ -8,6 +8,7 @@ import { entryPath } from "../../../scripts/build.ts";
 import { taskQueueSpec } from "../../../src/operator/api/taskqueue.ts";
 import { type TaskRun, taskRunSpec } from "../../../src/operator/api/taskrun.ts";
 import { configFromEnv, operatorConfigSchema } from "../../../src/operator/config.ts";
+import { taskApiConfigFromEnv } from "../../../src/operator/http-api/config.ts";
 import { buildJob } from "../../../src/operator/resources/job.ts";
 import { readRunnerConfig } from "../../../src/runners/config.ts";
 import { K8S_VERSION, REPO_ROOT } from "../../cluster/layout.ts";
@@ -295,7 +296,7 @@ describe("helm template with production-like values", () => {
     const account = findManifest(withPullSecret, "ServiceAccount", "-runner");
     expect(account.imagePullSecrets).toEqual([{ name: "regcred" }]);
     expect(account.automountServiceAccountToken).toBe(true);
-    // The operator is told, and its runner pods mount the token (the pod's setting wins over the account's).
+    // The operator is told, and stops setting false on its runner pods (the pod's setting wins over the account's).
     const env = operatorEnv(withPullSecret);
     expect(env.OPERATOR_RUNNER_AUTOMOUNT_SERVICE_ACCOUNT_TOKEN).toBe("true");
     const config = configFromEnv({ ...env, OPERATOR_IDENTITY: "test" } as NodeJS.ProcessEnv);
@@ -314,7 +315,8 @@ describe("helm template with production-like values", () => {
       image: config.runner.image,
       runner: config.runner,
     });
-    expect(job.spec.template.spec.automountServiceAccountToken).toBe(true);
+    // The pod leaves it to the account, whose automountServiceAccountToken is now true.
+    expect(job.spec.template.spec).not.toHaveProperty("automountServiceAccountToken");
   });
 
   it("runs two operator replicas with leader election and the chosen image tag", () => {
@@ -486,14 +488,24 @@ describe("the HTTP API", () => {
       HTTP_API_BODY_LIMIT_BYTES: "262144",
       HTTP_API_RATE_PER_SECOND: "20",
       HTTP_API_RATE_BURST: "40",
+      HTTP_API_AUTH_FAILURES_PER_SECOND: "1",
+      HTTP_API_AUTH_FAILURES_BURST: "10",
     });
+    // What the API reads from them (its own config schema).
+    const plain = Object.fromEntries(Object.entries(env).filter(([, v]) => typeof v === "string"));
+    expect(taskApiConfigFromEnv(plain)).toMatchObject({ authFailuresPerSecond: 1, authFailuresBurst: 10 });
     const redisSecret = findManifest(defaults, "Secret", "-redis").metadata.name;
     expect(env.REDIS_URL).toBe(operatorEnv(defaults).REDIS_URL);
     expect(env.REDIS_PASSWORD).toEqual({ secretKeyRef: { name: redisSecret, key: "redis-password" } });
     const custom = apiEnv(
       renderChart({
         operator: { watchNamespaces: ["cdp", "tasks"] },
-        httpApi: { port: 9090, bodyLimitBytes: 65_536, rateLimit: { perSecond: 2.5, burst: 5 } },
+        httpApi: {
+          port: 9090,
+          bodyLimitBytes: 65_536,
+          rateLimit: { perSecond: 2.5, burst: 5 },
+          authFailures: { perSecond: 0, burst: 1 },
+        },
       }),
     );
     expect(custom).toMatchObject({
@@ -503,6 +515,7 @@ describe("the HTTP API", () => {
       HTTP_API_BODY_LIMIT_BYTES: "65536",
       HTTP_API_RATE_PER_SECOND: "2.5",
       HTTP_API_RATE_BURST: "5",
+      HTTP_API_AUTH_FAILURES_PER_SECOND: "0",
     });
     const external = apiEnv(renderChart(productionValues));
     expect(external.REDIS_URL).toBe("rediss://redis.cache.svc:6380/2");

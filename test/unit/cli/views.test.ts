@@ -101,6 +101,22 @@ describe("what may be retried", () => {
     }
   });
 
+  test("a run of a task the operator did not know may be retried: an upgraded operator may know it", () => {
+    const unknown = run("typo", {
+      phase: "Failed",
+      conditions: [
+        {
+          type: "InputValid",
+          status: "False",
+          reason: "UnknownTask",
+          message: 'no task named "email.send_welcom"',
+          lastTransitionTime: "2026-11-25T06:00:00Z",
+        },
+      ],
+    });
+    expect(retryOf(unknown).ok).toBe(true);
+  });
+
   test("a run whose input was valid is retried with the same spec", () => {
     const failed = run("welcome-1", {
       phase: "Failed",

@@ -17,6 +17,19 @@ describe("operator configuration errors", () => {
     expect(() => configFromEnv({ OPERATOR_IDENTITY: "op-1" })).toThrow(/REDIS_URL: /);
   });
 
+  it("read a flag as 1/true/yes or 0/false/no, and refuse another spelling naming the variable", () => {
+    expect(configFromEnv(base).runner.automountServiceAccountToken).toBe(false);
+    expect(
+      configFromEnv({ ...base, OPERATOR_RUNNER_AUTOMOUNT_SERVICE_ACCOUNT_TOKEN: "true" }).runner
+        .automountServiceAccountToken,
+    ).toBe(true);
+    expect(configFromEnv({ ...base, OPERATOR_LEADER_ELECTION: "0" }).leaderElection.enabled).toBe(false);
+    expect(configFromEnv({ ...base, OPERATOR_LEADER_ELECTION: "Yes" }).leaderElection.enabled).toBe(true);
+    expect(() => configFromEnv({ ...base, OPERATOR_RUNNER_AUTOMOUNT_SERVICE_ACCOUNT_TOKEN: "on" })).toThrow(
+      /OPERATOR_RUNNER_AUTOMOUNT_SERVICE_ACCOUNT_TOKEN: .*"on"/,
+    );
+  });
+
   it("reports every bad variable at once", () => {
     let message = "";
     try {

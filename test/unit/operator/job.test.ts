@@ -36,6 +36,12 @@ describe("the Job of an attempt", () => {
       REDIS_PASSWORD: { secretKeyRef: { name: "redis", key: "password" } },
     });
     expect(build().spec.template.spec.automountServiceAccountToken).toBe(false);
+    // Turned on, the pod leaves it to its ServiceAccount (a hardened account keeps its own false).
+    const mounting = buildJob({
+      ...buildInputs(),
+      runner: { ...config.runner, automountServiceAccountToken: true },
+    });
+    expect(mounting.spec.template.spec).not.toHaveProperty("automountServiceAccountToken");
     expect(build().spec.template.spec.containers[0]!.command).toEqual(RUNNER_COMMAND);
     // The same runner the image's ENTRYPOINT and the local cluster's node start (test/unit/chart/dockerfile.test.ts).
     expect(RUNNER_COMMAND).toEqual(["node", entryPath("runner")]);

@@ -143,5 +143,11 @@ describe("sections of other task families", () => {
     const both = readRunnerConfig({ AWS_REGION: "eu-west-1", ARTIFACTS_S3_REGION: "eu-central-1" });
     expect(both.artifacts.s3Region).toBe("eu-central-1");
     expect(both.ecr.region).toBe("eu-west-1");
+    // An S3-compatible server (MinIO) is not in AWS's region.
+    const minio = readRunnerConfig({
+      AWS_REGION: "eu-west-1",
+      ARTIFACTS_S3_ENDPOINT: "http://127.0.0.1:9000",
+    });
+    expect(minio.artifacts.s3Region).toBe("us-east-1");
   });
 });
