@@ -139,8 +139,16 @@ async function up() {
   heading(
     `Mails (web page http://127.0.0.1:${state.ports.mailWeb}/, JSON in ${relative(REPO_ROOT, paths.mails)})`,
   );
-  for (const mail of mails().slice(-10))
+  // This run's mails; the mail catcher keeps earlier runs' too.
+  const received = mails();
+  const fresh = received.filter((mail) => Date.parse(mail.receivedAt) >= begin);
+  for (const mail of fresh.slice(-10))
     line(`  ${mail.receivedAt}  to ${mail.to.join(", ")}: ${mail.subject}`);
+  if (fresh.length === 0) {
+    line(
+      `  none new in this run (its example TaskRuns had run before); ${received.length} from earlier runs`,
+    );
+  }
 
   const kubectlBin = join(kube.binDir, "kubectl");
   heading("Next commands to try");

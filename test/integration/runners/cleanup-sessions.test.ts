@@ -68,6 +68,9 @@ describe("CDP migrations", () => {
 });
 
 describe("email.cleanup_expired_sessions", () => {
+  // Its own sessions table, whether or not the migration tests above ran first (migrate is idempotent).
+  beforeAll(() => migrate(pool, migrationsDir));
+
   it("deletes every expired session in bounded batches, keeps live ones, and reports progress", async () => {
     await pool.query("TRUNCATE sessions");
     await pool.query(

@@ -207,6 +207,8 @@ describe("the Job of an attempt", () => {
       hardSeconds: 5,
     });
     expect(effectiveTimeouts(30, undefined)).toEqual({ softSeconds: undefined, hardSeconds: undefined });
+    // Soft only: the hard limit comes the grace after it.
+    expect(effectiveTimeouts(30, { softSeconds: 60 })).toEqual({ softSeconds: 60, hardSeconds: 90 });
   });
 
   it("moves an inherited soft timeout that would never fire to a grace before the hard one", () => {

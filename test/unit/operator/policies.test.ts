@@ -25,6 +25,10 @@ describe("start policies", () => {
       verdict: "finish",
       phase: "Expired",
     });
+    // runAt after expiresAt (the CRD refuses it; an older object or a clock step may have it).
+    expect(
+      mayStart(facts({ expiresAt: "2026-01-01T12:00:00Z", runAt: "2026-01-01T12:05:00Z" })),
+    ).toMatchObject({ verdict: "finish", phase: "Expired" });
   });
 
   it("cancel wins over every other reason", () => {

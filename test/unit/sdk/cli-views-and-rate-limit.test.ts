@@ -32,7 +32,7 @@ describe("list filters", () => {
 });
 
 describe("retry", () => {
-  test("a failed run gives a new run with the same task and input, without cancel, runAt or idempotency key", () => {
+  test("a failed run gives a new run with the same task, input and idempotency key, without cancel or runAt", () => {
     const retried = retryOf(
       run("Failed", { cancel: true, runAt: "2026-03-01T13:00:00Z", idempotencyKey: "k", priority: 3 }),
     );
