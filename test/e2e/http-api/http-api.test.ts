@@ -93,6 +93,40 @@ describe("authentication and authorisation (TokenReview, SubjectAccessReview)", 
     expect(forged.body.message).toContain("TokenReview");
   });
 
+  test("invalid tokens past an address's budget are 429 before a TokenReview; a token already reviewed still passes", async () => {
+    const limited = await startTaskApiProcess({
+      kubeconfigPath: inject("kubeconfigPath"),
+      redisUrl: inject("redisUrl"),
+      defaultNamespace: suite.namespace,
+      env: {
+        HTTP_API_AUTH_FAILURES_PER_SECOND: "0.01",
+        HTTP_API_AUTH_FAILURES_BURST: "3",
+        HTTP_API_AUTH_CACHE_SECONDS: "120",
+      },
+    });
+    try {
+      const get = (token: string) =>
+        fetch(`${limited.url}/v1/tasks`, { headers: { authorization: `Bearer ${token}` } }).then(
+          (r) => r.status,
+        );
+      // Reviewed once (real TokenReview), then known good.
+      expect(await get(submitter)).toBe(200);
+      // Six invalid tokens at once: three are reviewed (401), the budget is gone before the others.
+      const tokens = Array.from({ length: 6 }, (_, i) => `not-a-token-${i}-${Date.now()}`);
+      const statuses = await Promise.all(tokens.map(get));
+      expect(statuses.filter((s) => s === 401)).toHaveLength(3);
+      expect(statuses.filter((s) => s === 429)).toHaveLength(3);
+      // A token already reviewed costs no review: invalid stays 401, valid stays 200.
+      const reviewed = tokens[statuses.indexOf(401)] ?? "";
+      expect(await get(reviewed)).toBe(401);
+      expect(await get(submitter)).toBe(200);
+      // One never reviewed is still refused before any review.
+      expect(await get(`not-a-token-later-${Date.now()}`)).toBe(429);
+    } finally {
+      await limited.stop();
+    }
+  });
+
   test("a valid token without a Role on taskruns is 403 for submit, read and cancel", async () => {
     const created = await call("POST", "/v1/tasks/email.send_welcome_email", submitter, {
       input: welcome,

@@ -2,6 +2,14 @@ import { describe, expect, it } from "vitest";
 import { WorkQueue } from "../../../src/operator/kube/workqueue.ts";
 
 const tick = (ms = 5) => new Promise((r) => setTimeout(r, ms));
+/** Waits until `done()` holds (a loaded machine runs timers late: no fixed sleep decides a test). */
+async function until(done: () => boolean, timeoutMs = 10_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (!done()) {
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await tick();
+  }
+}
 
 describe("work queue", () => {
   it("a key added many times while waiting is handed out once", async () => {
@@ -29,7 +37,8 @@ describe("work queue", () => {
     await tick();
     queue.add("ns/a"); // while processing: must wait
     queue.add("ns/a"); // deduplicated with the one above
-    await tick(80);
+    await until(() => runs === 2 && active === 0);
+    await tick(40); // a third run, if the duplicate were handed out, would have started by now
     queue.shutDown();
     await done;
     expect(maxActive).toBe(1);
@@ -110,7 +119,7 @@ describe("work queue", () => {
     });
     for (const n of [1, 2, 3]) queue.add(`ns/status-${n}`);
     for (const n of [1, 2, 3]) queue.add(`ns/new-${n}`, "first");
-    await tick(150);
+    await until(() => handled.length === 6);
     queue.shutDown();
     await done;
     expect(maxNormalActive).toBe(1);
