@@ -187,7 +187,8 @@ describe.concurrent("one-off TaskRuns", () => {
 
   it("runAt: nothing starts before it", async () => {
     const { client, namespace } = suite;
-    const runAt = new Date(Date.now() + 8_000);
+    // Far enough ahead that a loaded machine still shows the Waiting phase before it.
+    const runAt = new Date(Date.now() + 20_000);
     runAt.setMilliseconds(0);
     await createTaskRun(client, namespace, "later", {
       task: "testing.noop",
@@ -219,8 +220,9 @@ describe.concurrent("one-off TaskRuns", () => {
     await createTaskRun(client, namespace, "expires-in-backoff", {
       task: "testing.exit",
       input: { code: 1 },
-      retry: { maxAttempts: 3, backoff: { initialSeconds: 30, factor: 1, maxSeconds: 30, jitter: 0 } },
-      expiresAt: iso(Date.now() + 12_000),
+      // Room for attempt 1 to start on a loaded machine; its retry would come a minute after it.
+      retry: { maxAttempts: 3, backoff: { initialSeconds: 60, factor: 1, maxSeconds: 60, jitter: 0 } },
+      expiresAt: iso(Date.now() + 30_000),
     });
     const run = await waitForPhase(client, namespace, "expires-in-backoff", [
       "Expired",

@@ -22,9 +22,10 @@ describe("admission order and rate", () => {
   it("a high-priority run submitted last starts before the waiting low-priority ones", async () => {
     const { client, namespace } = suite;
     await createTaskQueue(client, namespace, "prio", { concurrency: { min: 1, max: 1 } });
+    // Holds the one slot while the others are created and show their places, also on a loaded machine.
     await createTaskRun(client, namespace, "blocker", {
       task: "testing.sleep",
-      input: { seconds: 6 },
+      input: { seconds: 20 },
       queue: "prio",
     });
     await waitFor(

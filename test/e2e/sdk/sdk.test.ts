@@ -120,7 +120,8 @@ describe("the handle, with the task run by the operator", () => {
     });
     const lagMs = woken - Date.parse(outcome.record?.finishedAt ?? "");
     console.log(`[sdk e2e] woken ${lagMs} ms after the runner finished`);
-    expect(lagMs).toBeLessThan(1_000);
+    // Loose: that the publish, not the watch, woke it is asserted above; this only catches a stall.
+    expect(lagMs).toBeLessThan(5_000);
     expect(await handle.result({ timeout: 5_000 })).toEqual({ ok: true });
     expect(await handle.ready()).toBe(true);
     expect(await handle.successful()).toBe(true);
@@ -169,7 +170,8 @@ describe("the handle, with the task run by the operator", () => {
       .wait()
       .catch((e) => e);
     expect(error).toBeInstanceOf(TaskRunNotFoundError);
-    expect(Date.now() - started).toBeLessThan(2_000);
+    // At once, not after a timeout (there is none: it would wait forever).
+    expect(Date.now() - started).toBeLessThan(10_000);
   });
 
   test("wait() on a TaskRun deleted while waited for rejects with TaskRunNotFoundError", async () => {
