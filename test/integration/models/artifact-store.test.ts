@@ -1,10 +1,11 @@
 // The same contract suite against both artifact stores: the local directory and S3 (moto).
 import { createHash } from "node:crypto";
-import { mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Readable } from "node:stream";
 import { buffer } from "node:stream/consumers";
+import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createArtifactStore } from "../../../src/runners/artifacts/factory.ts";
 import { InvalidArtifactKeyError } from "../../../src/runners/artifacts/keys.ts";
@@ -94,6 +95,7 @@ describe.each(stores)("artifact store contract: %s", (_name, makeStore) => {
     const url = await store.link("contract/link.txt", 60);
     if (url.startsWith("file:")) {
       expect(url).toMatch(/contract\/link\.txt$/);
+      expect(readFileSync(fileURLToPath(url), "utf8")).toBe("linked");
     } else {
       const response = await fetch(url);
       expect(response.status).toBe(200);

@@ -98,7 +98,7 @@ describe("result records in Redis", () => {
     expect(await results.read(taskRun)).toEqual(record);
   });
 
-  it("stores progress in the record while the task runs, coalescing bursts", async () => {
+  it("stores the latest progress in the record while the task runs", async () => {
     const taskRun = newRun();
     const { record } = await runAttemptInProcess(
       probe,
@@ -109,7 +109,7 @@ describe("result records in Redis", () => {
     expect(record.output).toMatchObject({ storedProgress: { fraction: 0.5, message: "step 1000" } });
   });
 
-  it("wakes a waiter when the TaskRun finishes, without polling", async () => {
+  it("wakes a waiter when the TaskRun finishes (the done channel), and answers at once once finished", async () => {
     const taskRun = newRun();
     const waiting = results.waitForCompletion(taskRun, { timeoutMs: 10_000 });
     await new Promise((r) => setTimeout(r, 50));
