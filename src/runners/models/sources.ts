@@ -84,18 +84,31 @@ export async function spoolSource(
   const field = options.field ?? "source";
   if ("url" in source) {
     const url = new URL(source.url);
+    // Shown without its query (a pre-signed URL's signature) or user:password.
+    const shown = `${url.origin}${url.pathname}`;
+    if (url.username || url.password) {
+      throw new PermanentError(
+        `${field}.url ${shown}: credentials in the URL (user:password@) are not sent; use a pre-signed URL or an artifact key`,
+        { type: "InvalidSource" },
+      );
+    }
     let response: Response;
     try {
       response = await fetch(url, { signal: options.signal, redirect: "follow" });
     } catch (error) {
       if (options.signal?.aborted) throw error;
-      throw new RetryableError(`${field}.url ${url.origin}${url.pathname}: ${(error as Error).message}`, {
-        cause: error,
+      // fetch's own message may quote the whole URL, query and all.
+      const reason = (error as Error).message.replace(/[a-z][a-z0-9+.-]*:\/\/\S+/gi, (quoted) => {
+        const parsed = URL.parse(quoted);
+        return parsed ? `${parsed.origin}${parsed.pathname}` : "(the URL)";
       });
+      const cause = (error as Error).cause;
+      const detail = cause instanceof Error ? `: ${cause.message}` : "";
+      throw new RetryableError(`${field}.url ${shown}: ${reason}${detail}`);
     }
     if (!response.ok || !response.body) {
       await response.body?.cancel();
-      const message = `${field}.url ${url.origin}${url.pathname} answered HTTP ${response.status}`;
+      const message = `${field}.url ${shown} answered HTTP ${response.status}`;
       if (response.status === 429 || response.status >= 500) throw new RetryableError(message);
       throw new PermanentError(message, { type: "SourceNotFound" });
     }

@@ -15,6 +15,11 @@ const SECRET_TEXT: [RegExp, string][] = [
   [/\b(AKIA|ASIA)[A-Z0-9]{16}\b/g, REDACTED],
   // JSON Web Tokens
   [/\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}/g, REDACTED],
+  // Signatures and tokens in URL query strings (pre-signed S3/GCS/Azure URLs, ?token=, ?api_key=)
+  [
+    /([?&](?:x-amz-signature|x-amz-credential|x-amz-security-token|x-goog-signature|x-goog-credential|signature|sig|token|access_token|api_key|apikey|key)=)[^&#\s"']+/gi,
+    `$1${REDACTED}`,
+  ],
 ];
 
 export interface Redactor {

@@ -179,6 +179,22 @@ describe("models.scan_model_security", () => {
     expect(notFound.error?.message).toMatch(/source\.url.*404/);
   });
 
+  it("never shows a URL's query or credentials, and refuses credentials in the URL for good", async () => {
+    const withCredentials = await scan({
+      source: { url: `http://admin:hunter2secret@${new URL(baseUrl).host}/eval_p4.pkl` },
+    });
+    expect(withCredentials.error).toMatchObject({ type: "InvalidSource", retryable: false });
+    expect(withCredentials.error?.message).toMatch(/credentials in the URL/);
+    expect(JSON.stringify(withCredentials)).not.toContain("hunter2secret");
+    // A server that is not there: a retryable failure, whose message names the host and path only.
+    const closed = await scan({
+      source: { url: "http://127.0.0.1:1/models/m.pkl?X-Amz-Signature=abcdef0123456789&token=sekrit123" },
+    });
+    expect(closed.error).toMatchObject({ retryable: true });
+    expect(closed.error?.message).toMatch(/^source\.url http:\/\/127\.0\.0\.1:1\/models\/m\.pkl: /);
+    expect(JSON.stringify(closed)).not.toMatch(/abcdef0123456789|sekrit123/);
+  });
+
   it("refuses a download larger than maxDownloadBytes", async () => {
     const record = await scan({ source: { artifactKey: "samples/bomb.zip" }, maxDownloadBytes: 1000 });
     expect(record.error?.message).toMatch(/1000-byte limit/);

@@ -49,6 +49,17 @@ describe("redaction", () => {
     expect(redactor.text("plain text with https://example.com/path")).toBe(
       "plain text with https://example.com/path",
     );
+    expect(
+      redactor.text(
+        "GET https://b.s3.amazonaws.com/m.pkl?X-Amz-Credential=AK%2F1&X-Amz-Signature=abcdef0123&page=2 failed",
+      ),
+    ).toBe(
+      "GET https://b.s3.amazonaws.com/m.pkl?X-Amz-Credential=[REDACTED]&X-Amz-Signature=[REDACTED]&page=2 failed",
+    );
+    expect(redactor.text("https://h/x?token=sekrit123&sig=zz")).toBe(
+      "https://h/x?token=[REDACTED]&sig=[REDACTED]",
+    );
+    expect(redactor.text("https://h/search?q=models&monkey=1")).toBe("https://h/search?q=models&monkey=1");
   });
 
   it("survives cycles", () => {
