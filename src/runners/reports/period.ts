@@ -121,6 +121,16 @@ export function parseDate(value: string, field = "date"): CivilDate {
   return civil;
 }
 
+/** Whether "YYYY-MM-DD" names a day that exists. */
+export function isCalendarDate(value: string): boolean {
+  try {
+    parseDate(value);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Parses "YYYY-MM" strictly. */
 export function parseMonth(value: string, field = "month"): CivilDate {
   const match = /^(\d{4})-(\d{2})$/.exec(value);

@@ -7,6 +7,7 @@ import { isLocale } from "./money.ts";
 import {
   assertTimeZone,
   dailyPeriod,
+  isCalendarDate,
   monthlyPeriod,
   type PeriodKind,
   previousPeriod,
@@ -42,6 +43,8 @@ export const dailyReportInput = z.object({
   date: z
     .string()
     .regex(/^\d{4}-\d{2}-\d{2}$/, "expected YYYY-MM-DD")
+    // Refused with the input (no pod started), as 2024-13 is: a day that month does not have.
+    .refine(isCalendarDate, "not a calendar date (that month has no such day)")
     .optional()
     .describe("The day to report on; default yesterday in the time zone"),
   ...common,

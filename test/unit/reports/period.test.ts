@@ -6,6 +6,7 @@ import {
   previousPeriod,
   startOfDay,
 } from "../../../src/runners/reports/period.ts";
+import { dailyReportInput } from "../../../src/runners/reports/periodic-report.ts";
 
 const HOUR = 3_600_000;
 const iso = (d: Date) => d.toISOString();
@@ -157,5 +158,19 @@ describe("the previous complete period", () => {
     expect(iso(startOfDay({ year: 2025, month: 1, day: 1 }, "Pacific/Kiritimati"))).toBe(
       "2024-12-31T10:00:00.000Z",
     );
+  });
+});
+
+describe("the daily report's input", () => {
+  it("refuses a day the month does not have with the input, before any pod starts", () => {
+    const refused = dailyReportInput.safeParse({ date: "2024-02-30" });
+    expect(refused.success).toBe(false);
+    expect(refused.error?.issues[0]).toMatchObject({
+      path: ["date"],
+      message: expect.stringMatching(/not a calendar date/),
+    });
+    expect(dailyReportInput.safeParse({ date: "2024-02-29" }).success).toBe(true);
+    expect(dailyReportInput.safeParse({ date: "2023-02-29" }).success).toBe(false);
+    expect(dailyReportInput.safeParse({}).success).toBe(true);
   });
 });
