@@ -20,8 +20,14 @@ export interface OperatorSuite {
   readonly operator: () => RunningOperator;
 }
 
-/** A namespace, the CRDs and one running operator for the calling test file. */
-export function useOperator(prefix: string, options: Partial<OperatorOptions> = {}): OperatorSuite {
+/**
+ * A namespace, the CRDs and one running operator for the calling test file; `alsoWatch`: more
+ * namespaces the operator watches besides it.
+ */
+export function useOperator(
+  prefix: string,
+  { alsoWatch = [], ...options }: Partial<OperatorOptions> & { alsoWatch?: string[] } = {},
+): OperatorSuite {
   const ns = useTestNamespace(prefix);
   let client: KubeClient | undefined;
   let operator: RunningOperator | undefined;
@@ -33,6 +39,9 @@ export function useOperator(prefix: string, options: Partial<OperatorOptions> = 
       redisUrl: inject("redisUrl"),
       namespace: ns.name,
       ...options,
+      ...(alsoWatch.length > 0
+        ? { env: { ...options.env, OPERATOR_NAMESPACES: [ns.name, ...alsoWatch].join(",") } }
+        : {}),
     });
   });
   afterAll(async () => {

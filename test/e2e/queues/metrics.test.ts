@@ -1,37 +1,19 @@
 // End to end on the local cluster: a queue's metrics when TaskQueues of the same name live in two
 // namespaces the operator watches. Each queue series is one per queue name, so what both hold adds
 // up: runs waiting for a free slot and the concurrency allowed, and one deleted leaves the sums.
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import type { KubeClient } from "../../../src/operator/kube/client.ts";
+import { describe, expect, it } from "vitest";
 import { useTestNamespace, waitFor } from "../../harness/kube.ts";
-import { type RunningOperator, startOperator } from "../../harness/operator.ts";
-import { api, applyCrds } from "../operator/helpers.ts";
+import { useOperator } from "../operator/helpers.ts";
 import { createTaskQueue, submitBurst } from "./helpers.ts";
 
-const first = useTestNamespace("q-metrics-a");
 const second = useTestNamespace("q-metrics-b");
-let client: KubeClient;
-let operator: RunningOperator;
-
-beforeAll(async () => {
-  client = api();
-  await applyCrds(client);
-  operator = await startOperator({
-    kubeconfigPath: inject("kubeconfigPath"),
-    redisUrl: inject("redisUrl"),
-    namespace: first.name,
-    env: { OPERATOR_NAMESPACES: `${first.name},${second.name}` },
-  });
-});
-
-afterAll(async () => {
-  await operator?.stop();
-  client?.close();
-});
+const suite = useOperator("q-metrics-a", { alsoWatch: [second.name] });
 
 describe("queue metrics across namespaces", () => {
   it("add up what the TaskQueues of one name hold in each namespace: waiting runs and concurrency", async () => {
-    for (const namespace of [first.name, second.name]) {
+    const { client } = suite;
+    const operator = suite.operator();
+    for (const namespace of [suite.namespace, second.name]) {
       await createTaskQueue(client, namespace, "shared", { concurrency: { min: 1, max: 1 } });
       await submitBurst(client, namespace, "slow", 3, {
         task: "testing.sleep",
