@@ -319,6 +319,25 @@ describe("helm template with production-like values", () => {
     expect(job.spec.template.spec).not.toHaveProperty("automountServiceAccountToken");
   });
 
+  it("binds the operator's rights only in the watched namespaces (creating Jobs is running pods)", () => {
+    const bindings = manifests.filter(
+      (m) =>
+        (m.kind === "RoleBinding" || m.kind === "ClusterRoleBinding") &&
+        m.roleRef?.name?.endsWith("-operator"),
+    );
+    expect(bindings.map((b) => [b.kind, b.metadata.namespace]).sort()).toEqual([
+      ["RoleBinding", "cdp"],
+      ["RoleBinding", "tasks"],
+    ]);
+    // The default values watch every namespace: one ClusterRoleBinding.
+    const everywhere = renderChart({}).filter(
+      (m) =>
+        (m.kind === "RoleBinding" || m.kind === "ClusterRoleBinding") &&
+        m.roleRef?.name?.endsWith("-operator"),
+    );
+    expect(everywhere.map((b) => b.kind)).toEqual(["ClusterRoleBinding"]);
+  });
+
   it("runs two operator replicas with leader election and the chosen image tag", () => {
     const deployment = findManifest(manifests, "Deployment", "-operator");
     expect(deployment.spec.replicas).toBe(2);
