@@ -253,13 +253,15 @@ export function decide(facts: RunFacts): RunDecision {
 
   if (isFinished(previous.phase)) return { status: previous, events: [] };
 
+  // The queue is known once the task is, also for input it refuses (its failures count there).
+  const queue = run.spec.queue ?? ("task" in facts.input ? facts.input.task.queue : undefined);
+  if (queue !== undefined) status.queue = queue;
   if (!facts.input.valid) {
     condition("InputValid", "False", facts.input.reason, facts.input.message);
     finish("Failed", "False", facts.input.reason, facts.input.message);
     return decision;
   }
   condition("InputValid", "True", facts.input.reason, "input matches the task's schema");
-  status.queue = run.spec.queue ?? facts.input.task.queue;
 
   // Attempts: what the status recorded, brought up to date with the Jobs that exist.
   const attempts = new Map<number, AttemptStatus>((previous.attempts ?? []).map((a) => [a.attempt, a]));

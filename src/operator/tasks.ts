@@ -37,7 +37,9 @@ export function catalogOf(definitions: Iterable<TaskDefinitionLike>): TaskCatalo
 
 export type InputCheck =
   | { valid: true; task: TaskInfo; reason: "Valid" | "ValidatedByRunner" }
-  | { valid: false; reason: "UnknownTask" | "InvalidInput" | "InputTooLarge"; message: string };
+  | { valid: false; reason: "UnknownTask"; message: string }
+  /** A known task: its queue still labels the refused run (metrics, status). */
+  | { valid: false; task: TaskInfo; reason: "InvalidInput" | "InputTooLarge"; message: string };
 
 function issuePath(path: ReadonlyArray<PropertyKey>): string {
   return ["input", ...path.map(String)].join(".");
@@ -60,6 +62,7 @@ export function checkInput(catalog: TaskCatalog, spec: TaskRunSpec): InputCheck 
   if (size > MAX_INLINE_INPUT_BYTES) {
     return {
       valid: false,
+      task,
       reason: "InputTooLarge",
       message: `spec.input is ${size} bytes, the limit is ${MAX_INLINE_INPUT_BYTES}; put large input in a Secret or ConfigMap and use spec.inputFrom`,
     };
@@ -69,6 +72,7 @@ export function checkInput(catalog: TaskCatalog, spec: TaskRunSpec): InputCheck 
   const problems = parsed.error.issues.map((issue) => `${issuePath(issue.path)}: ${issue.message}`);
   return {
     valid: false,
+    task,
     reason: "InvalidInput",
     message: `input for ${spec.task} is invalid (${problems.length} problem${problems.length === 1 ? "" : "s"}): ${problems.join("; ")}`,
   };

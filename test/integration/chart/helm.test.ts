@@ -665,6 +665,12 @@ describe("wrong values", () => {
     ["external Redis without a URL", { redis: { bundled: { enabled: false } } }, "/redis/url", "minLength"],
     ["a password in the Redis URL's place", { redis: { url: "hunter2" } }, "/redis/url", "does not match"],
     [
+      "a password inside the Redis URL (it would be a plain env value in every pod)",
+      { redis: { bundled: { enabled: false }, url: "redis://:hunter2@redis.cache:6379/0" } },
+      "/redis/url",
+      "does not match",
+    ],
+    [
       "two replicas without leader election",
       { operator: { replicas: 2, leaderElection: { enabled: false } } },
       "/operator/replicas",

@@ -109,10 +109,13 @@ describe("deciding a TaskRun's next step", () => {
     expect(inputValid?.message).toContain("input.to");
     expect(inputValid?.message).toContain("input.name");
     expect(cond(d.status, "Succeeded")).toMatchObject({ status: "False", reason: "InvalidInput" });
+    // Counted in its task's queue, where its successes are (metrics label by status.queue).
+    expect(d.status.queue).toBe("emails");
   });
 
   it("an unknown task fails the same way and lists the known tasks", () => {
     const d = decide(facts(taskRun({ task: "email.send_welcom_email" })));
+    expect(d.status.queue).toBeUndefined();
     expect(d.createAttempt).toBeUndefined();
     expect(cond(d.status, "InputValid")).toMatchObject({ status: "False", reason: "UnknownTask" });
     expect(cond(d.status, "InputValid")?.message).toContain("email.send_welcome_email");
