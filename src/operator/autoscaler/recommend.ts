@@ -38,8 +38,13 @@ export interface ScalingInput {
   /** One reading per metric, in order. */
   readonly readings: readonly Reading[];
   readonly brake?: Reading;
-  /** Raw recommendations of earlier evaluations (kept by the caller, pruned here). */
-  readonly history: readonly Recommendation[];
+  /**
+   * Raw recommendations of earlier evaluations (kept by the caller, pruned here). Undefined for a
+   * queue's first evaluation by this process (a new leader, autoscaling just turned on): the current
+   * concurrency then counts as recommended now, as the HPA does, so that a scale-down still waits
+   * out its window instead of dropping at once.
+   */
+  readonly history: readonly Recommendation[] | undefined;
   readonly now: number;
 }
 
@@ -79,7 +84,8 @@ export function recommend(input: ScalingInput): ScalingResult {
   const upWindow = (policy.scaleUpStabilizationSeconds ?? 0) * 1000;
   const downWindow = (policy.scaleDownStabilizationSeconds ?? DEFAULT_DOWN_WINDOW) * 1000;
   const keepFrom = now - Math.max(upWindow, downWindow);
-  const history = input.history.filter((r) => r.at >= keepFrom);
+  // The seed is a moment old, so that a window of 0 leaves it out as it leaves out all history.
+  const history = (input.history ?? [{ at: now - 1, value: current }]).filter((r) => r.at >= keepFrom);
   const hold = (reason: string, message: string): ScalingResult => ({
     concurrency: clamp(current, policy.min, policy.max),
     active: false,

@@ -69,7 +69,8 @@ interface Published {
 }
 
 interface Scaler {
-  history: readonly Recommendation[];
+  /** Undefined until its first evaluation (recommend() seeds it). */
+  history: readonly Recommendation[] | undefined;
   result?: ScalingResult;
   nextPollAt: number;
   inFlight: boolean;
@@ -405,7 +406,7 @@ export class TaskQueueController implements AdmissionGate {
         this.scalers.delete(key);
         continue;
       }
-      const scaler = this.scalers.get(key) ?? { history: [], nextPollAt: now, inFlight: false };
+      const scaler = this.scalers.get(key) ?? { history: undefined, nextPollAt: now, inFlight: false };
       this.scalers.set(key, scaler);
       if (scaler.inFlight || now < scaler.nextPollAt) continue;
       scaler.inFlight = true;

@@ -61,6 +61,24 @@ describe("HPA arithmetic per metric", () => {
   });
 });
 
+describe("a queue's first evaluation (a new leader, autoscaling just turned on)", () => {
+  it("counts the current concurrency as recommended now: a scale-down waits out its window", () => {
+    const p = policy({ scaleDownStabilizationSeconds: 60 });
+    const at = (seconds: number, history: readonly Recommendation[] | undefined, current = 5) =>
+      recommend({ policy: p, current, readings: [v(0)], history, now: seconds * 1000 });
+    const first = at(0, undefined);
+    expect(first).toMatchObject({ concurrency: 5, reason: "Steady" });
+    const half = at(30, first.history);
+    expect(half.concurrency).toBe(5);
+    const after = at(61, half.history);
+    expect(after).toMatchObject({ concurrency: 1, reason: "ScaledDown" });
+    // Going up needs no wait (no up window here), first evaluation or not.
+    expect(
+      recommend({ policy: p, current: 1, readings: [v(20)], history: undefined, now: 0 }).concurrency,
+    ).toBe(10);
+  });
+});
+
 describe("recommend", () => {
   it("the largest desired value over several metrics wins, within min and max", () => {
     const r = recommend({
