@@ -650,12 +650,14 @@ export class TaskRunController {
   }
 
   private updateGauges() {
+    // Every queue a TaskRun names gets both series, 0 when idle ("no data" reads as a broken panel).
     const pending = new Map<string, number>();
     const running = new Map<string, number>();
     for (const run of this.taskRuns.list()) {
+      const queue = run.status?.queue ?? run.spec.queue ?? "default";
+      for (const counts of [pending, running]) counts.set(queue, counts.get(queue) ?? 0);
       const phase = run.status?.phase;
       if (isFinished(phase) || phase === "Scheduled" || run.spec.schedule) continue;
-      const queue = run.status?.queue ?? run.spec.queue ?? "default";
       const target = phase === "Running" ? running : pending;
       target.set(queue, (target.get(queue) ?? 0) + 1);
     }

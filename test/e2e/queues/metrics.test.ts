@@ -3,11 +3,28 @@
 // up: runs waiting for a free slot and the concurrency allowed, and one deleted leaves the sums.
 import { describe, expect, it } from "vitest";
 import { useTestNamespace, waitFor } from "../../harness/kube.ts";
-import { useOperator } from "../operator/helpers.ts";
+import { createTaskRun, useOperator, waitForPhase } from "../operator/helpers.ts";
 import { createTaskQueue, submitBurst } from "./helpers.ts";
 
 const second = useTestNamespace("q-metrics-b");
 const suite = useOperator("q-metrics-a", { alsoWatch: [second.name] });
+
+describe("queue metrics of an idle queue", () => {
+  it("are 0, not missing, once its runs have finished", async () => {
+    const { client, namespace } = suite;
+    await createTaskRun(client, namespace, "idle-1", { task: "testing.noop", input: {}, queue: "idle" });
+    await waitForPhase(client, namespace, "idle-1", ["Succeeded"]);
+    const series = (text: string, name: string) =>
+      new RegExp(`^${name}\\{[^}]*queue="idle"[^}]*\\} 0$`, "m").test(text);
+    await waitFor(
+      "pending and running TaskRuns of the idle queue at 0",
+      async () => (await fetch(suite.operator().metricsUrl)).text(),
+      (text) =>
+        series(text, "synthetiq_queue_pending_taskruns") && series(text, "synthetiq_queue_running_taskruns"),
+      30_000,
+    );
+  });
+});
 
 describe("queue metrics across namespaces", () => {
   it("add up what the TaskQueues of one name hold in each namespace: waiting runs and concurrency", async () => {
