@@ -189,7 +189,11 @@ export function createTaskApiRouter(deps: TaskApiDeps): Router {
         );
       }
     }
-    const caller = await deps.access.authenticate(token);
+    const caller = await deps.access.authenticate(token).catch((error: unknown) => {
+      // No verdict on the token (the API server failed): it does not count against the address.
+      if (reviewed) unreviewed.giveBack(address);
+      throw error;
+    });
     if (!caller) {
       throw new HttpProblem(401, "Unauthorized", "the bearer token is not valid (TokenReview refused it)");
     }
