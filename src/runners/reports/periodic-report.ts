@@ -44,7 +44,9 @@ export const dailyReportInput = z.object({
     .string()
     .regex(/^\d{4}-\d{2}-\d{2}$/, "expected YYYY-MM-DD")
     // Refused with the input (no pod started), as 2024-13 is: a day that month does not have.
-    .refine(isCalendarDate, "not a calendar date (that month has no such day)")
+    .refine(isCalendarDate, {
+      error: (issue) => `${JSON.stringify(issue.input)} is not a calendar date (that month has no such day)`,
+    })
     .optional()
     .describe("The day to report on; default yesterday in the time zone"),
   ...common,

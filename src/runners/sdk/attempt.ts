@@ -118,7 +118,7 @@ export async function runAttempt(options: AttemptOptions): Promise<AttemptOutcom
     let final: ResultRecord = {
       ...record,
       ...("output" in result
-        ? { status: "succeeded", output: redactor.value(result.output) }
+        ? { status: "succeeded", output: redactor.output(result.output) }
         : { status: "failed", error: { ...result.error, message: redactor.text(result.error.message) } }),
       finishedAt: now(),
     };

@@ -15,16 +15,23 @@ const SECRET_TEXT: [RegExp, string][] = [
   [/\b(AKIA|ASIA)[A-Z0-9]{16}\b/g, REDACTED],
   // JSON Web Tokens
   [/\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}/g, REDACTED],
-  // Signatures and tokens in URL query strings (pre-signed S3/GCS/Azure URLs, ?token=, ?api_key=)
-  [
-    /([?&](?:x-amz-signature|x-amz-credential|x-amz-security-token|x-goog-signature|x-goog-credential|signature|sig|token|access_token|api_key|apikey|key)=)[^&#\s"']+/gi,
-    `$1${REDACTED}`,
-  ],
+];
+
+/**
+ * Signatures and tokens in URL query strings (pre-signed S3/GCS/Azure URLs, ?token=, ?api_key=):
+ * masked in logs and error messages. A task's output keeps them: a pre-signed link to the files it
+ * made is what a report task hands out.
+ */
+const URL_QUERY_SECRET: [RegExp, string] = [
+  /([?&](?:x-amz-signature|x-amz-credential|x-amz-security-token|x-goog-signature|x-goog-credential|signature|sig|token|access_token|api_key|apikey|key)=)[^&#\s"']+/gi,
+  `$1${REDACTED}`,
 ];
 
 export interface Redactor {
-  /** A deep copy of `value` with secrets replaced by "[REDACTED]". */
+  /** A deep copy of `value` with secrets replaced by "[REDACTED]" (logs, errors). */
   value(value: unknown): unknown;
+  /** The same for a task's output, whose pre-signed links keep their signatures (see URL_QUERY_SECRET). */
+  output(value: unknown): unknown;
   text(text: string): string;
 }
 
@@ -55,29 +62,34 @@ export function createRedactor(
   const secrets = [...new Set(options.secrets ?? [])].sort((a, b) => b.length - a.length);
   const isSecretKey = (key: string) => sensitive.has(key.toLowerCase()) || SECRET_KEY.test(key);
 
-  const text = (input: string): string => {
+  const text = (input: string, keepSignedUrls = false): string => {
     let out = input;
     for (const secret of secrets) out = out.split(secret).join(REDACTED);
     for (const [pattern, replacement] of SECRET_TEXT) out = out.replace(pattern, replacement);
+    if (!keepSignedUrls) out = out.replace(...URL_QUERY_SECRET);
     return out;
   };
 
-  const value = (node: unknown, seen = new WeakSet<object>()): unknown => {
-    if (typeof node === "string") return text(node);
+  const value = (node: unknown, keepSignedUrls: boolean, seen = new WeakSet<object>()): unknown => {
+    if (typeof node === "string") return text(node, keepSignedUrls);
     if (node instanceof Error) return { type: errorType(node), message: text(node.message) };
     if (!node || typeof node !== "object") return node;
     if (seen.has(node)) return "[Circular]";
     seen.add(node);
-    if (Array.isArray(node)) return node.map((item) => value(item, seen));
+    if (Array.isArray(node)) return node.map((item) => value(item, keepSignedUrls, seen));
     return Object.fromEntries(
       Object.entries(node).map(([key, item]) => [
         key,
-        isSecretKey(key) && item != null ? REDACTED : value(item, seen),
+        isSecretKey(key) && item != null ? REDACTED : value(item, keepSignedUrls, seen),
       ]),
     );
   };
 
-  return { value: (node) => value(node), text };
+  return {
+    value: (node) => value(node, false),
+    output: (node) => value(node, true),
+    text: (input) => text(input),
+  };
 }
 
 function errorType(error: Error): string {

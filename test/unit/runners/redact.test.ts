@@ -60,6 +60,12 @@ describe("redaction", () => {
       "https://h/x?token=[REDACTED]&sig=[REDACTED]",
     );
     expect(redactor.text("https://h/search?q=models&monkey=1")).toBe("https://h/search?q=models&monkey=1");
+    // A task's output keeps the pre-signed links it hands out; other secrets in it are still masked.
+    const link = "https://b.s3.amazonaws.com/r.pdf?X-Amz-Signature=abcdef0123";
+    expect(redactor.output({ link, password: "hunter2" })).toEqual({ link, password: "[REDACTED]" });
+    expect(redactor.value({ link })).toEqual({
+      link: "https://b.s3.amazonaws.com/r.pdf?X-Amz-Signature=[REDACTED]",
+    });
   });
 
   it("survives cycles", () => {
