@@ -2,7 +2,6 @@
 // queue serializes its admission, so two TaskRuns can never take the last slot at once. Counts come
 // from the cluster's Jobs (informer cache); the token bucket is persisted in the TaskQueue's status
 // before any Job is released, so neither a restart nor a new leader hands out a fresh burst.
-
 import { isDeepStrictEqual } from "node:util";
 import { decideAdmission, type Waiting } from "../admission/admit.ts";
 import type { AdmissionGate } from "../admission/gate.ts";
@@ -366,10 +365,18 @@ export class TaskQueueController implements AdmissionGate {
     this.publishQueueSeries(queue);
   }
 
-  /** One series per queue name: TaskQueues of the same name in several namespaces add up. */
+  /**
+   * One series per queue name: TaskQueues of the same name in several namespaces add up. With none
+   * left, the queue's series go.
+   */
   private publishQueueSeries(queue: string) {
     const m = this.deps.metrics;
     const same = [...this.aggregates].filter(([k]) => k.endsWith(`/${queue}`)).map(([, a]) => a);
+    if (same.length === 0) {
+      for (const g of [m.pending, m.running, m.oldestWaiting, m.concurrency]) g.remove({ queue });
+      for (const reason of WAITING_REASONS) m.waiting.remove({ queue, reason });
+      return;
+    }
     const sum = (of: (a: QueueFigures) => number) => same.reduce((s, a) => s + of(a), 0);
     const pending = sum((a) => a.pending);
     const running = sum((a) => a.running);
@@ -389,12 +396,8 @@ export class TaskQueueController implements AdmissionGate {
   private forgetMetrics(key: string, queue: string) {
     this.aggregates.delete(key);
     this.scalers.delete(key);
-    // The others of that name still add up, without this one.
-    if ([...this.aggregates.keys()].some((k) => k.endsWith(`/${queue}`)))
-      return this.publishQueueSeries(queue);
-    const m = this.deps.metrics;
-    for (const g of [m.pending, m.running, m.oldestWaiting, m.concurrency]) g.remove({ queue });
-    for (const reason of WAITING_REASONS) m.waiting.remove({ queue, reason });
+    // The others of that name, if any, still add up, without this one.
+    this.publishQueueSeries(queue);
   }
 
   /** Starts the evaluations that are due; each ends by requeueing its queue's key. */

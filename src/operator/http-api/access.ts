@@ -68,15 +68,13 @@ export function kubeAccessReview(kc: KubeConfig, cacheSeconds = 10): AccessRevie
   // Valid and invalid tokens apart: a flood of bad tokens filling its cache does not evict good ones.
   const validTokens = new AnswerCache<Caller>(cacheSeconds * 1000);
   const invalidTokens = new AnswerCache<null>(cacheSeconds * 1000);
+  const cachedAnswer = (key: string) => validTokens.peek(key) ?? invalidTokens.peek(key);
   const decisions = new AnswerCache<boolean>(cacheSeconds * 1000);
   return {
-    cached: (token) => {
-      const key = digest(token);
-      return validTokens.peek(key) ?? invalidTokens.peek(key);
-    },
+    cached: (token) => cachedAnswer(digest(token)),
     async authenticate(token) {
       const key = digest(token);
-      const known = validTokens.peek(key) ?? invalidTokens.peek(key);
+      const known = cachedAnswer(key);
       if (known !== undefined) return known;
       const review = await authn.createTokenReview({ body: { spec: { token } } });
       const user = review.status?.user;

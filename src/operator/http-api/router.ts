@@ -189,15 +189,17 @@ export function createTaskApiRouter(deps: TaskApiDeps): Router {
         );
       }
     }
-    const caller = await deps.access.authenticate(token).catch((error: unknown) => {
-      // No verdict on the token (the API server failed): it does not count against the address.
-      if (reviewed) unreviewed.giveBack(address);
-      throw error;
-    });
+    let caller: Caller | null | undefined;
+    try {
+      caller = await deps.access.authenticate(token);
+    } finally {
+      // Only an invalid token keeps the budget spent: a valid one, or no verdict (the API server
+      // failed), gives it back.
+      if (reviewed && caller !== null) unreviewed.giveBack(address);
+    }
     if (!caller) {
       throw new HttpProblem(401, "Unauthorized", "the bearer token is not valid (TokenReview refused it)");
     }
-    if (reviewed) unreviewed.giveBack(address);
     const decision = buckets?.take(caller.username, nowMs);
     if (decision && !decision.allowed) {
       throw new HttpProblem(
